@@ -1,0 +1,64 @@
+// Ordered schema migrations. Each step is idempotent (a pvcd that dies halfway leaves work the
+// next one can finish) and ends by moving /schema/version up by one with compare-and-set, so
+// when several pvcd start at once exactly one of them records each step.
+import { PvcError } from '../errors.ts';
+import { SCHEMA_VERSION, type ZkLayout } from './schema.ts';
+import { isZkError, type ZkStore } from './store.ts';
+
+export interface Migration {
+  /** The version the tree has once this step is done. */
+  to: number;
+  name: string;
+  apply(store: ZkStore, layout: ZkLayout): Promise<void>;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    to: 1,
+    name: 'create the base tree',
+    async apply(store, layout) {
+      for (const dir of layout.baseDirectories()) await store.ensure(dir, {});
+      await store.ensure(layout.clusterInfo(), { name: layout.cluster });
+    },
+  },
+];
+
+/** Brings the cluster's tree to SCHEMA_VERSION, creating it when absent. Returns the version found. */
+export async function migrateSchema(store: ZkStore, layout: ZkLayout, migrations: readonly Migration[] = MIGRATIONS, target = SCHEMA_VERSION): Promise<number> {
+  await store.ensure(layout.namespace(), {}, 'namespace');
+  const found = await store.get(layout.schemaVersion());
+  const startVersion = found?.value.version ?? 0;
+  refuseNewer(startVersion, target, layout);
+  let current = found;
+  for (const step of migrations) {
+    if (step.to <= (current?.value.version ?? 0) || step.to > target) continue;
+    await step.apply(store, layout);
+    try {
+      if (current) await store.set(layout.schemaVersion(), { version: step.to }, current.version);
+      else await store.create(layout.schemaVersion(), { version: step.to });
+    } catch (error) {
+      // Another pvcd recorded this step first; carry on from what it wrote.
+      if (!isZkError(error, 'BAD_VERSION') && !isZkError(error, 'NODE_EXISTS')) throw error;
+    }
+    current = await store.get(layout.schemaVersion());
+    refuseNewer(current?.value.version ?? 0, target, layout);
+  }
+  return startVersion;
+}
+
+/** For clients: the cluster must exist and must not be newer than this code. */
+export async function checkSchema(store: ZkStore, layout: ZkLayout): Promise<number> {
+  const found = await store.get(layout.schemaVersion());
+  if (!found) throw new PvcError('not-found', `cluster ${JSON.stringify(layout.cluster)} does not exist at ${store.hosts} (no ${layout.schemaVersion().path}); start a pvcd to create it`);
+  refuseNewer(found.value.version, SCHEMA_VERSION, layout);
+  return found.value.version;
+}
+
+function refuseNewer(version: number, known: number, layout: ZkLayout): void {
+  if (version > known) {
+    throw new PvcError(
+      'schema-too-new',
+      `cluster ${JSON.stringify(layout.cluster)} has schema version ${version}, newer than the ${known} this pvc knows; upgrade pvc before running it against this cluster`,
+    );
+  }
+}

@@ -1,0 +1,156 @@
+// The ZooKeeper schema: every path pvc uses and the codec of every value stored there.
+// No other file builds a path string (test/unit/tidy.test.ts enforces it); callers ask a
+// ZkLayout for a typed reference and hand it to the store, which validates on read and write.
+import { z } from 'zod';
+import { assertName } from '../names.ts';
+
+/** The version of the tree this code writes; see migrations.ts for how older trees move up. */
+export const SCHEMA_VERSION = 1;
+
+/** Every cluster lives under this parent, so that several clusters can share one ensemble. */
+export const NAMESPACE_PATH = '/pvc';
+
+export const DAEMON_STATES = ['init', 'run', 'shutdown', 'stop', 'dead', 'fenced'] as const;
+export type DaemonState = (typeof DAEMON_STATES)[number];
+
+export const COORDINATOR_STATES = ['primary', 'secondary', 'takeover', 'relinquish', 'client'] as const;
+export type CoordinatorState = (typeof COORDINATOR_STATES)[number];
+
+export const NODE_ROLES = ['coordinator', 'hypervisor'] as const;
+export type NodeRole = (typeof NODE_ROLES)[number];
+
+const nodeName = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'not a valid node name');
+
+/** A directory znode: it holds an empty object so that every znode has a validated value. */
+export const DirDoc = z.strictObject({});
+export type Dir = z.infer<typeof DirDoc>;
+
+export const SchemaVersionDoc = z.strictObject({ version: z.number().int().min(1) });
+export type SchemaVersion = z.infer<typeof SchemaVersionDoc>;
+
+export const ClusterDoc = z.strictObject({ name: nodeName });
+export type ClusterInfo = z.infer<typeof ClusterDoc>;
+
+/** Desired facts about a node; written when its pvcd registers (and later by the CLI). */
+export const NodeSpecDoc = z.strictObject({ name: nodeName, role: z.enum(NODE_ROLES) });
+export type NodeSpec = z.infer<typeof NodeSpecDoc>;
+
+/** Observed facts; written only by the node's own pvcd, every keepaliveIntervalMs. */
+export const NodeStatusDoc = z.strictObject({
+  daemonState: z.enum(DAEMON_STATES),
+  coordinatorState: z.enum(COORDINATOR_STATES),
+  pvcdVersion: z.string().min(1),
+  pid: z.number().int().positive(),
+  keepaliveSeq: z.number().int().nonnegative(),
+  /** Wall clock of the writer; shown to people, never compared with another machine's clock. */
+  updatedAtMs: z.number().int().nonnegative(),
+  host: z.strictObject({
+    cores: z.number().int().positive(),
+    loadAvg: z.tuple([z.number(), z.number(), z.number()]),
+    memoryTotalMiB: z.number().int().nonnegative(),
+    memoryUsedMiB: z.number().int().nonnegative(),
+    memoryFreeMiB: z.number().int().nonnegative(),
+    uptimeS: z.number().int().nonnegative(),
+  }),
+});
+export type NodeStatus = z.infer<typeof NodeStatusDoc>;
+
+/** Ephemeral: exists while the node's pvcd holds a ZooKeeper session. */
+export const AliveDoc = z.strictObject({ pid: z.number().int().positive(), sessionId: z.string().min(1) });
+export type Alive = z.infer<typeof AliveDoc>;
+
+/** Ephemeral-sequential: one per coordinator taking part in the election. */
+export const CandidateDoc = z.strictObject({ node: nodeName });
+export type Candidate = z.infer<typeof CandidateDoc>;
+
+/** Ephemeral: held by the primary while (and only while) its primary runnables may run. */
+export const PrimaryDoc = z.strictObject({ node: nodeName, sessionId: z.string().min(1) });
+export type Primary = z.infer<typeof PrimaryDoc>;
+
+/** A planned handover: `from` steps down; `to` (or, when null, the next in line) takes over. */
+export const HandoverDoc = z.strictObject({ from: nodeName, to: nodeName.nullable() });
+export type Handover = z.infer<typeof HandoverDoc>;
+
+export interface Codec<T> {
+  parse(raw: unknown): T;
+}
+
+/** A typed reference to one znode: where it is and what it holds. */
+export interface ZRef<T> {
+  readonly path: string;
+  readonly codec: Codec<T>;
+}
+
+function ref<T>(path: string, codec: Codec<T>): ZRef<T> {
+  return { path, codec };
+}
+
+const CANDIDATE_PREFIX = 'n_';
+/** ZooKeeper appends a 10-digit counter to a sequential node's name. */
+const CANDIDATE_NAME = /^n_(\d{10})$/;
+
+/** Paths of one cluster. The only place where pvc's path strings are put together. */
+export class ZkLayout {
+  readonly root: string;
+
+  constructor(readonly cluster: string) {
+    assertName('cluster', cluster);
+    this.root = `${NAMESPACE_PATH}/${cluster}`;
+  }
+
+  namespace(): ZRef<Dir> { return ref(NAMESPACE_PATH, DirDoc); }
+  clusterRoot(): ZRef<Dir> { return ref(this.root, DirDoc); }
+  schemaDir(): ZRef<Dir> { return ref(`${this.root}/schema`, DirDoc); }
+  schemaVersion(): ZRef<SchemaVersion> { return ref(`${this.root}/schema/version`, SchemaVersionDoc); }
+  clusterInfo(): ZRef<ClusterInfo> { return ref(`${this.root}/cluster`, ClusterDoc); }
+  nodesDir(): ZRef<Dir> { return ref(`${this.root}/nodes`, DirDoc); }
+  node(name: string): ZRef<NodeSpec> { return ref(`${this.root}/nodes/${assertName('node', name)}`, NodeSpecDoc); }
+  nodeStatus(name: string): ZRef<NodeStatus> { return ref(`${this.node(name).path}/status`, NodeStatusDoc); }
+  nodeAlive(name: string): ZRef<Alive> { return ref(`${this.node(name).path}/alive`, AliveDoc); }
+  coordinatorDir(): ZRef<Dir> { return ref(`${this.root}/coordinator`, DirDoc); }
+  electionDir(): ZRef<Dir> { return ref(`${this.root}/coordinator/election`, DirDoc); }
+  /** The prefix handed to a sequential create; ZooKeeper completes the name. */
+  newCandidate(): ZRef<Candidate> { return ref(`${this.electionDir().path}/${CANDIDATE_PREFIX}`, CandidateDoc); }
+  candidate(childName: string): ZRef<Candidate> {
+    parseCandidateSeq(childName);
+    return ref(`${this.electionDir().path}/${childName}`, CandidateDoc);
+  }
+  primary(): ZRef<Primary> { return ref(`${this.root}/coordinator/primary`, PrimaryDoc); }
+  handover(): ZRef<Handover> { return ref(`${this.root}/coordinator/handover`, HandoverDoc); }
+
+  /** The persistent directories a fresh cluster starts with, parents first. */
+  baseDirectories(): ZRef<Dir>[] {
+    return [this.clusterRoot(), this.schemaDir(), this.nodesDir(), this.coordinatorDir(), this.electionDir()];
+  }
+}
+
+/** The sequence number of an election child, which orders the candidates. */
+export function parseCandidateSeq(childName: string): number {
+  const match = CANDIDATE_NAME.exec(childName);
+  if (!match?.[1]) throw new Error(`not an election candidate name: ${JSON.stringify(childName)}`);
+  return Number(match[1]);
+}
+
+export function lastPathSegment(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+export type ZnodeKind = 'persistent' | 'ephemeral' | 'ephemeral-sequential';
+
+/** What docs/zk-schema.md must list; test/unit/zk-schema-doc.test.ts keeps the two in step. */
+export const SCHEMA_DESCRIPTION: ReadonlyArray<{ path: string; kind: ZnodeKind; writer: string; holds: string }> = [
+  { path: '/pvc', kind: 'persistent', writer: 'first pvcd', holds: '{} (world may only create children)' },
+  { path: '/pvc/<cluster>', kind: 'persistent', writer: 'first pvcd', holds: '{}' },
+  { path: '/pvc/<cluster>/schema', kind: 'persistent', writer: 'first pvcd', holds: '{}' },
+  { path: '/pvc/<cluster>/schema/version', kind: 'persistent', writer: 'pvcd migrations', holds: 'SchemaVersion' },
+  { path: '/pvc/<cluster>/cluster', kind: 'persistent', writer: 'first pvcd', holds: 'ClusterInfo' },
+  { path: '/pvc/<cluster>/nodes', kind: 'persistent', writer: 'first pvcd', holds: '{}' },
+  { path: '/pvc/<cluster>/nodes/<node>', kind: 'persistent', writer: 'pvcd of <node> on registration', holds: 'NodeSpec' },
+  { path: '/pvc/<cluster>/nodes/<node>/status', kind: 'persistent', writer: 'pvcd of <node> only', holds: 'NodeStatus' },
+  { path: '/pvc/<cluster>/nodes/<node>/alive', kind: 'ephemeral', writer: 'pvcd of <node>', holds: 'Alive' },
+  { path: '/pvc/<cluster>/coordinator', kind: 'persistent', writer: 'first pvcd', holds: '{}' },
+  { path: '/pvc/<cluster>/coordinator/election', kind: 'persistent', writer: 'first pvcd', holds: '{}' },
+  { path: '/pvc/<cluster>/coordinator/election/n_<seq>', kind: 'ephemeral-sequential', writer: 'each coordinator pvcd', holds: 'Candidate' },
+  { path: '/pvc/<cluster>/coordinator/primary', kind: 'ephemeral', writer: 'the primary pvcd', holds: 'Primary' },
+  { path: '/pvc/<cluster>/coordinator/handover', kind: 'persistent', writer: 'pvc node primary|secondary; removed by the next primary', holds: 'Handover' },
+];

@@ -1,0 +1,486 @@
+// The one door to ZooKeeper: the only file that imports node-zookeeper-client.
+// It adds what the raw client lacks: typed, validated values (through schema.ts refs), digest
+// ACLs on everything created, a timeout on every call, compare-and-set with retries, multi-op
+// transactions, watches that re-arm, and a new session (with ephemerals re-created and
+// watches re-armed) after the old one expires.
+import { EventEmitter } from 'node:events';
+import crypto from 'node:crypto';
+import zookeeper from 'node-zookeeper-client';
+import { PvcError, errorMessage } from '../errors.ts';
+import type { ZRef } from './schema.ts';
+
+const { ACL, Id, Permission, CreateMode, Exception } = zookeeper;
+
+export interface ZkAuth {
+  user: string;
+  password: string;
+}
+
+export interface StoreOptions {
+  /** host:port[,host:port...] */
+  hosts: string;
+  auth: ZkAuth;
+  sessionTimeoutMs: number;
+  /** How long to wait for the first session before saying ZooKeeper is unreachable. */
+  connectTimeoutMs: number;
+  /** How long any single request may take. */
+  requestTimeoutMs: number;
+  /** Called with operating events worth a log line (session changes, re-creation failures). */
+  onEvent?: (event: string, detail: Record<string, unknown>) => void;
+}
+
+export type CreateKind = 'persistent' | 'ephemeral' | 'ephemeral-sequential';
+export type WatchKind = 'data' | 'children' | 'exists';
+
+export interface Versioned<T> {
+  value: T;
+  version: number;
+}
+
+export interface NodeStat {
+  version: number;
+  /** Hex session id of the owner of an ephemeral node, '0' for a persistent one. */
+  ephemeralOwner: string;
+}
+
+/** ZooKeeper's own error names, as used by the callers that must tell them apart. */
+export type ZkCode = 'NO_NODE' | 'NODE_EXISTS' | 'BAD_VERSION' | 'NOT_EMPTY' | 'NO_AUTH' | 'CONNECTION_LOSS' | 'SESSION_EXPIRED';
+
+/** Compare-and-set retries before giving up: enough for every coordinator racing at once, many times over. */
+export const CAS_MAX_ATTEMPTS = 32;
+/** Attempts to open a replacement session after expiry, before the store gives up for good. */
+const RESESSION_BACKOFF_MAX_MS = 2_000;
+
+export function isZkError(error: unknown, code: ZkCode): boolean {
+  return error instanceof Exception && (error as InstanceType<typeof Exception>).getName() === code;
+}
+
+export function digestId(auth: ZkAuth): string {
+  const hash = crypto.createHash('sha1').update(`${auth.user}:${auth.password}`).digest('base64');
+  return `${auth.user}:${hash}`;
+}
+
+type RawClient = zookeeper.Client;
+type Callback<R> = (error: unknown, result?: R) => void;
+
+interface WatchEntry {
+  ref: ZRef<unknown>;
+  kind: WatchKind;
+  onChange: () => void;
+  active: boolean;
+}
+
+interface KeptEphemeral {
+  ref: ZRef<unknown>;
+  value: () => unknown;
+  active: boolean;
+}
+
+export const SKIP = Symbol('skip-update');
+
+export class ZkStore extends EventEmitter {
+  private client: RawClient;
+  private closed = false;
+  private readonly watches = new Set<WatchEntry>();
+  private readonly kept = new Set<KeptEphemeral>();
+  private readonly acls: InstanceType<typeof ACL>[];
+
+  private constructor(
+    private readonly options: StoreOptions,
+    client: RawClient,
+  ) {
+    super();
+    this.client = client;
+    this.acls = [new ACL(Permission.ALL, new Id('digest', digestId(options.auth)))];
+    this.attach(client);
+  }
+
+  static async connect(options: StoreOptions): Promise<ZkStore> {
+    const client = await openSession(options);
+    return new ZkStore(options, client);
+  }
+
+  get hosts(): string {
+    return this.options.hosts;
+  }
+
+  sessionId(): string {
+    return this.client.getSessionId().toString('hex');
+  }
+
+  /** The timeout the ensemble granted, which may differ from the one asked for. */
+  sessionTimeoutMs(): number {
+    return this.client.getSessionTimeout();
+  }
+
+  isConnected(): boolean {
+    return this.client.getState() === zookeeper.State.SYNC_CONNECTED;
+  }
+
+  async get<T>(ref: ZRef<T>): Promise<Versioned<T> | null> {
+    try {
+      const [data, stat] = await this.call<[Buffer, zookeeper.Stat]>('get', ref.path, (c, cb) =>
+        c.getData(ref.path, (e, d, s) => cb(e, [d, s])),
+      );
+      return { value: decode(ref, data), version: stat.version };
+    } catch (error) {
+      if (isZkError(error, 'NO_NODE')) return null;
+      throw error;
+    }
+  }
+
+  async mustGet<T>(ref: ZRef<T>, what: string): Promise<Versioned<T>> {
+    const found = await this.get(ref);
+    if (!found) throw new PvcError('not-found', `${what} not found (${ref.path})`);
+    return found;
+  }
+
+  async stat(ref: ZRef<unknown>): Promise<NodeStat | null> {
+    const stat = await this.call<zookeeper.Stat | undefined>('exists', ref.path, (c, cb) => c.exists(ref.path, cb));
+    return stat ? toNodeStat(stat) : null;
+  }
+
+  async children(ref: ZRef<unknown>): Promise<string[]> {
+    try {
+      return await this.call<string[]>('children', ref.path, (c, cb) => c.getChildren(ref.path, cb));
+    } catch (error) {
+      if (isZkError(error, 'NO_NODE')) return [];
+      throw error;
+    }
+  }
+
+  /** Creates a node with pvc's ACL; returns the created path (which differs for sequential nodes). */
+  async create<T>(ref: ZRef<T>, value: T, kind: CreateKind = 'persistent'): Promise<string> {
+    const data = encode(ref, value);
+    return this.call<string>('create', ref.path, (c, cb) => c.create(ref.path, data, this.acls, createMode(kind), cb));
+  }
+
+  /** Creates a node unless it exists; true when this call created it. */
+  async ensure<T>(ref: ZRef<T>, value: T, acls?: 'namespace'): Promise<boolean> {
+    const data = encode(ref, value);
+    const list = acls === 'namespace' ? this.namespaceAcls() : this.acls;
+    try {
+      await this.call<string>('create', ref.path, (c, cb) => c.create(ref.path, data, list, CreateMode.PERSISTENT, cb));
+      return true;
+    } catch (error) {
+      if (isZkError(error, 'NODE_EXISTS')) return false;
+      throw error;
+    }
+  }
+
+  async set<T>(ref: ZRef<T>, value: T, version = -1): Promise<number> {
+    const data = encode(ref, value);
+    const stat = await this.call<zookeeper.Stat>('set', ref.path, (c, cb) => c.setData(ref.path, data, version, cb));
+    return stat.version;
+  }
+
+  async remove(ref: ZRef<unknown>, version = -1): Promise<void> {
+    await this.call<void>('remove', ref.path, (c, cb) => c.remove(ref.path, version, (e) => cb(e)));
+  }
+
+  /** Removes a node if present; true when this call removed it. */
+  async removeIfPresent(ref: ZRef<unknown>, version = -1): Promise<boolean> {
+    try {
+      await this.remove(ref, version);
+      return true;
+    } catch (error) {
+      if (isZkError(error, 'NO_NODE')) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Read-modify-write with compare-and-set: `change` gets the current value (undefined when the
+   * node is missing) and returns the new one, or SKIP to write nothing. On a version conflict
+   * the read and `change` run again, up to CAS_MAX_ATTEMPTS times.
+   */
+  async update<T>(ref: ZRef<T>, change: (current: T | undefined) => T | typeof SKIP): Promise<T | undefined> {
+    for (let attempt = 1; attempt <= CAS_MAX_ATTEMPTS; attempt += 1) {
+      const current = await this.get(ref);
+      const next = change(current?.value);
+      if (next === SKIP) return current?.value;
+      try {
+        if (current) await this.set(ref, next, current.version);
+        else await this.create(ref, next);
+        return next;
+      } catch (error) {
+        if (isZkError(error, 'BAD_VERSION') || isZkError(error, 'NODE_EXISTS') || isZkError(error, 'NO_NODE')) continue;
+        throw error;
+      }
+    }
+    throw new PvcError('conflict', `gave up updating ${ref.path} after ${CAS_MAX_ATTEMPTS} version conflicts`);
+  }
+
+  transaction(): Transaction {
+    return new Transaction(this, this.acls);
+  }
+
+  /** Runs a raw multi-op; used by Transaction. */
+  async commitOps(ops: TxOp[]): Promise<string[]> {
+    const label = ops.map((op) => `${op.op} ${op.path}`).join(', ');
+    const results = await this.call<Array<{ path?: string }>>('multi', label, (c, cb) => {
+      const tx = c.transaction();
+      for (const op of ops) {
+        if (op.op === 'create') tx.create(op.path, op.data, op.acls, createMode(op.kind));
+        else if (op.op === 'set') tx.setData(op.path, op.data, op.version);
+        else if (op.op === 'remove') tx.remove(op.path, op.version);
+        else tx.check(op.path, op.version);
+      }
+      tx.commit(cb);
+    });
+    return results.map((r) => r.path ?? '');
+  }
+
+  /**
+   * Calls `onChange` whenever the node's data, children or existence changes, for as long as the
+   * returned function is not called. ZooKeeper's watches fire once; this one re-arms itself, and
+   * is re-armed (and fired, since changes may have been missed) after a new session.
+   */
+  watch(ref: ZRef<unknown>, kind: WatchKind, onChange: () => void): () => void {
+    const entry: WatchEntry = { ref, kind, onChange, active: true };
+    this.watches.add(entry);
+    this.arm(entry);
+    return () => {
+      entry.active = false;
+      this.watches.delete(entry);
+    };
+  }
+
+  /**
+   * Creates an ephemeral node now and again after every session expiry, with `value()` read each
+   * time; the returned function removes it and stops re-creating it.
+   */
+  async keepEphemeral<T>(ref: ZRef<T>, value: () => T): Promise<() => Promise<void>> {
+    const entry: KeptEphemeral = { ref, value, active: true };
+    await this.createEphemeralReplacing(entry);
+    this.kept.add(entry);
+    return async () => {
+      entry.active = false;
+      this.kept.delete(entry);
+      if (!this.closed) await this.removeIfPresent(ref);
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.watches.clear();
+    this.kept.clear();
+    const client = this.client;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.options.requestTimeoutMs);
+      client.once('disconnected', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      client.close();
+    });
+  }
+
+  private namespaceAcls(): InstanceType<typeof ACL>[] {
+    // Anyone may add a cluster under /pvc; nobody else may list or change what is there.
+    return [...this.acls, new ACL(Permission.CREATE, new Id('world', 'anyone'))];
+  }
+
+  private async createEphemeralReplacing(entry: KeptEphemeral): Promise<void> {
+    const data = encode(entry.ref, entry.value());
+    try {
+      await this.call<string>('create', entry.ref.path, (c, cb) => c.create(entry.ref.path, data, this.acls, CreateMode.EPHEMERAL, cb));
+    } catch (error) {
+      if (!isZkError(error, 'NODE_EXISTS')) throw error;
+      // Left by an earlier session of ours that the ensemble has not expired yet (a restarted
+      // process, or a session replaced after expiry): it would vanish under us, so replace it.
+      const stat = await this.stat(entry.ref);
+      if (stat && stat.ephemeralOwner === this.sessionId()) return;
+      await this.removeIfPresent(entry.ref);
+      await this.call<string>('create', entry.ref.path, (c, cb) => c.create(entry.ref.path, data, this.acls, CreateMode.EPHEMERAL, cb));
+    }
+  }
+
+  private arm(entry: WatchEntry): void {
+    if (!entry.active || this.closed) return;
+    const client = this.client;
+    const watcher = (): void => {
+      if (!entry.active || client !== this.client) return;
+      this.arm(entry);
+      entry.onChange();
+    };
+    const done = (error: unknown): void => {
+      // NO_NODE still arms a data watch's existence check below; other errors are retried on the
+      // next session or resync, so they only reach the log.
+      if (error && !isZkError(error, 'NO_NODE')) this.options.onEvent?.('watch-arm-failed', { path: entry.ref.path, error: errorMessage(error) });
+      if (error && isZkError(error, 'NO_NODE') && entry.kind !== 'exists') {
+        client.exists(entry.ref.path, watcher, () => undefined);
+      }
+    };
+    if (entry.kind === 'data') client.getData(entry.ref.path, watcher, (e) => done(e));
+    else if (entry.kind === 'children') client.getChildren(entry.ref.path, watcher, (e) => done(e));
+    else client.exists(entry.ref.path, watcher, (e) => done(e));
+  }
+
+  private attach(client: RawClient): void {
+    client.on('state', (state: zookeeper.State) => {
+      if (client !== this.client || this.closed) return;
+      if (state === zookeeper.State.DISCONNECTED) this.emit('state', 'disconnected');
+      else if (state === zookeeper.State.SYNC_CONNECTED) this.emit('state', 'connected');
+      else if (state === zookeeper.State.EXPIRED) {
+        this.emit('state', 'expired');
+        void this.replaceSession();
+      }
+    });
+  }
+
+  /** After expiry: a new session, then kept ephemerals re-created and watches re-armed. */
+  private async replaceSession(): Promise<void> {
+    const old = this.client;
+    old.close();
+    let backoffMs = 100;
+    while (!this.closed) {
+      try {
+        const fresh = await openSession(this.options);
+        if (this.closed) {
+          fresh.close();
+          return;
+        }
+        this.client = fresh;
+        this.attach(fresh);
+        this.options.onEvent?.('session-replaced', { sessionId: this.sessionId() });
+        for (const entry of this.kept) {
+          if (entry.active) await this.createEphemeralReplacing(entry);
+        }
+        this.emit('session', this.sessionId());
+        for (const entry of this.watches) {
+          this.arm(entry);
+          entry.onChange();
+        }
+        return;
+      } catch (error) {
+        this.options.onEvent?.('session-replace-failed', { error: errorMessage(error), retryInMs: backoffMs });
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+        backoffMs = Math.min(backoffMs * 2, RESESSION_BACKOFF_MAX_MS);
+      }
+    }
+  }
+
+  /** Runs one client call with the store's request timeout, on whichever session is current. */
+  call<R>(op: string, path: string, run: (client: RawClient, cb: Callback<R>) => void): Promise<R> {
+    if (this.closed) return Promise.reject(new PvcError('unreachable', `zookeeper store is closed (${op} ${path})`));
+    const timeoutMs = this.options.requestTimeoutMs;
+    return new Promise<R>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new PvcError('unreachable', `zookeeper at ${this.options.hosts} did not answer ${op} ${path} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      run(this.client, (error, result) => {
+        clearTimeout(timer);
+        if (error) reject(isZkError(error, 'NO_AUTH') ? notAuthorized(op, path, this.options.auth, error) : error);
+        else resolve(result as R);
+      });
+    });
+  }
+}
+
+export type TxOp =
+  | { op: 'create'; path: string; data: Buffer; acls: InstanceType<typeof ACL>[]; kind: CreateKind }
+  | { op: 'set'; path: string; data: Buffer; version: number }
+  | { op: 'remove'; path: string; version: number }
+  | { op: 'check'; path: string; version: number };
+
+/** A multi-op: every value validated as it is added; all apply or none does. */
+export class Transaction {
+  private readonly ops: TxOp[] = [];
+
+  constructor(
+    private readonly store: ZkStore,
+    private readonly acls: InstanceType<typeof ACL>[],
+  ) {}
+
+  create<T>(ref: ZRef<T>, value: T, kind: CreateKind = 'persistent'): this {
+    this.ops.push({ op: 'create', path: ref.path, data: encode(ref, value), acls: this.acls, kind });
+    return this;
+  }
+
+  set<T>(ref: ZRef<T>, value: T, version = -1): this {
+    this.ops.push({ op: 'set', path: ref.path, data: encode(ref, value), version });
+    return this;
+  }
+
+  remove(ref: ZRef<unknown>, version = -1): this {
+    this.ops.push({ op: 'remove', path: ref.path, version });
+    return this;
+  }
+
+  check(ref: ZRef<unknown>, version = -1): this {
+    this.ops.push({ op: 'check', path: ref.path, version });
+    return this;
+  }
+
+  get size(): number {
+    return this.ops.length;
+  }
+
+  /** Returns the created paths, in op order ('' for ops that create nothing). */
+  commit(): Promise<string[]> {
+    return this.store.commitOps(this.ops);
+  }
+}
+
+function openSession(options: StoreOptions): Promise<RawClient> {
+  const client = zookeeper.createClient(options.hosts, {
+    sessionTimeout: options.sessionTimeoutMs,
+    spinDelay: 100,
+    // The store puts its own timeout on every call; the client's own retries would hide
+    // a lost connection behind seconds of backoff.
+    retries: 0,
+  });
+  client.addAuthInfo('digest', Buffer.from(`${options.auth.user}:${options.auth.password}`));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.close();
+      reject(new PvcError('unreachable', `cannot reach zookeeper at ${options.hosts} within ${options.connectTimeoutMs} ms`));
+    }, options.connectTimeoutMs);
+    client.once('connected', () => {
+      clearTimeout(timer);
+      resolve(client);
+    });
+    client.connect();
+  });
+}
+
+function notAuthorized(op: string, path: string, auth: ZkAuth, cause: unknown): PvcError {
+  return new PvcError('not-authorized', `zookeeper refused ${op} ${path} for user ${JSON.stringify(auth.user)}: wrong user or password`, { cause });
+}
+
+function createMode(kind: CreateKind): number {
+  if (kind === 'ephemeral') return CreateMode.EPHEMERAL;
+  if (kind === 'ephemeral-sequential') return CreateMode.EPHEMERAL_SEQUENTIAL;
+  return CreateMode.PERSISTENT;
+}
+
+function toNodeStat(stat: zookeeper.Stat): NodeStat {
+  const owner = stat.ephemeralOwner.toString('hex');
+  return { version: stat.version, ephemeralOwner: /^0+$/.test(owner) ? '0' : owner };
+}
+
+function encode<T>(ref: ZRef<T>, value: T): Buffer {
+  let valid: T;
+  try {
+    valid = ref.codec.parse(value);
+  } catch (error) {
+    throw new PvcError('bad-input', `refusing to write an invalid value to ${ref.path}: ${describeIssue(error)}`);
+  }
+  return Buffer.from(JSON.stringify(valid));
+}
+
+function decode<T>(ref: ZRef<T>, data: Buffer | undefined): T {
+  try {
+    return ref.codec.parse(JSON.parse(data ? data.toString('utf8') : 'null'));
+  } catch (error) {
+    throw new PvcError('corrupt', `the value stored at ${ref.path} is not valid: ${describeIssue(error)}`);
+  }
+}
+
+function describeIssue(error: unknown): string {
+  const issues = (error as { issues?: Array<{ path: PropertyKey[]; message: string }> }).issues;
+  if (!issues) return errorMessage(error);
+  return issues.map((i) => `${i.path.map(String).join('.') || '(value)'}: ${i.message}`).join('; ');
+}
