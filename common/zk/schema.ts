@@ -85,9 +85,11 @@ function ref<T>(path: string, codec: Codec<T>): ZRef<T> {
   return { path, codec };
 }
 
-const CANDIDATE_PREFIX = 'n_';
-/** ZooKeeper appends a 10-digit counter to a sequential node's name. */
-const CANDIDATE_NAME = /^n_(\d{10})$/;
+/**
+ * An election child is named `<node>_<seq>`: ZooKeeper appends the 10-digit counter that orders
+ * the candidates, and the node name in front lets one getChildren call show who they are.
+ */
+const CANDIDATE_NAME = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)_(\d{10})$/;
 
 /** Paths of one cluster. The only place where pvc's path strings are put together. */
 export class ZkLayout {
@@ -110,9 +112,9 @@ export class ZkLayout {
   coordinatorDir(): ZRef<Dir> { return ref(`${this.root}/coordinator`, DirDoc); }
   electionDir(): ZRef<Dir> { return ref(`${this.root}/coordinator/election`, DirDoc); }
   /** The prefix handed to a sequential create; ZooKeeper completes the name. */
-  newCandidate(): ZRef<Candidate> { return ref(`${this.electionDir().path}/${CANDIDATE_PREFIX}`, CandidateDoc); }
+  newCandidate(node: string): ZRef<Candidate> { return ref(`${this.electionDir().path}/${assertName('node', node)}_`, CandidateDoc); }
   candidate(childName: string): ZRef<Candidate> {
-    parseCandidateSeq(childName);
+    parseCandidateName(childName);
     return ref(`${this.electionDir().path}/${childName}`, CandidateDoc);
   }
   primary(): ZRef<Primary> { return ref(`${this.root}/coordinator/primary`, PrimaryDoc); }
@@ -124,11 +126,17 @@ export class ZkLayout {
   }
 }
 
-/** The sequence number of an election child, which orders the candidates. */
-export function parseCandidateSeq(childName: string): number {
+export interface CandidateName {
+  childName: string;
+  node: string;
+  /** ZooKeeper's sequence number, which orders the candidates. */
+  seq: number;
+}
+
+export function parseCandidateName(childName: string): CandidateName {
   const match = CANDIDATE_NAME.exec(childName);
-  if (!match?.[1]) throw new Error(`not an election candidate name: ${JSON.stringify(childName)}`);
-  return Number(match[1]);
+  if (!match?.[1] || !match[3]) throw new Error(`not an election candidate name: ${JSON.stringify(childName)}`);
+  return { childName, node: match[1], seq: Number(match[3]) };
 }
 
 export function lastPathSegment(path: string): string {
@@ -150,7 +158,7 @@ export const SCHEMA_DESCRIPTION: ReadonlyArray<{ path: string; kind: ZnodeKind; 
   { path: '/pvc/<cluster>/nodes/<node>/alive', kind: 'ephemeral', writer: 'pvcd of <node>', holds: 'Alive' },
   { path: '/pvc/<cluster>/coordinator', kind: 'persistent', writer: 'first pvcd', holds: '{}' },
   { path: '/pvc/<cluster>/coordinator/election', kind: 'persistent', writer: 'first pvcd', holds: '{}' },
-  { path: '/pvc/<cluster>/coordinator/election/n_<seq>', kind: 'ephemeral-sequential', writer: 'each coordinator pvcd', holds: 'Candidate' },
+  { path: '/pvc/<cluster>/coordinator/election/<node>_<seq>', kind: 'ephemeral-sequential', writer: 'each coordinator pvcd', holds: 'Candidate' },
   { path: '/pvc/<cluster>/coordinator/primary', kind: 'ephemeral', writer: 'the primary pvcd', holds: 'Primary' },
   { path: '/pvc/<cluster>/coordinator/handover', kind: 'persistent', writer: 'pvc node primary|secondary; removed by the next primary', holds: 'Handover' },
 ];

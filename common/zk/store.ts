@@ -48,6 +48,9 @@ export type ZkCode = 'NO_NODE' | 'NODE_EXISTS' | 'BAD_VERSION' | 'NOT_EMPTY' | '
 
 /** Compare-and-set retries before giving up: enough for every coordinator racing at once, many times over. */
 export const CAS_MAX_ATTEMPTS = 32;
+/** Extra wait, past one session timeout, for an ephemeral of an expired session to disappear. */
+const EPHEMERAL_TAKEOVER_GRACE_MS = 2_000;
+const EPHEMERAL_RECHECK_MS = 100;
 /** Attempts to open a replacement session after expiry, before the store gives up for good. */
 const RESESSION_BACKOFF_MAX_MS = 2_000;
 
@@ -283,17 +286,24 @@ export class ZkStore extends EventEmitter {
   }
 
   private async createEphemeralReplacing(entry: KeptEphemeral): Promise<void> {
-    const data = encode(entry.ref, entry.value());
-    try {
-      await this.call<string>('create', entry.ref.path, (c, cb) => c.create(entry.ref.path, data, this.acls, CreateMode.EPHEMERAL, cb));
-    } catch (error) {
-      if (!isZkError(error, 'NODE_EXISTS')) throw error;
-      // Left by an earlier session of ours that the ensemble has not expired yet (a restarted
-      // process, or a session replaced after expiry): it would vanish under us, so replace it.
+    // An ephemeral of another session may be one our previous process left (killed, and its
+    // session not yet expired) or a second pvcd using the same name. Wait out one session
+    // timeout: a stale session expires in that time, a live duplicate does not and is refused.
+    const deadline = Date.now() + this.sessionTimeoutMs() + EPHEMERAL_TAKEOVER_GRACE_MS;
+    for (;;) {
+      const data = encode(entry.ref, entry.value());
+      try {
+        await this.call<string>('create', entry.ref.path, (c, cb) => c.create(entry.ref.path, data, this.acls, CreateMode.EPHEMERAL, cb));
+        return;
+      } catch (error) {
+        if (!isZkError(error, 'NODE_EXISTS')) throw error;
+      }
       const stat = await this.stat(entry.ref);
-      if (stat && stat.ephemeralOwner === this.sessionId()) return;
-      await this.removeIfPresent(entry.ref);
-      await this.call<string>('create', entry.ref.path, (c, cb) => c.create(entry.ref.path, data, this.acls, CreateMode.EPHEMERAL, cb));
+      if (stat?.ephemeralOwner === this.sessionId()) return;
+      if (Date.now() > deadline) {
+        throw new PvcError('refused', `${entry.ref.path} is held by another live zookeeper session (${stat?.ephemeralOwner ?? 'unknown'}): is a second process running with the same name?`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, EPHEMERAL_RECHECK_MS));
     }
   }
 

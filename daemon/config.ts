@@ -1,0 +1,155 @@
+// pvcd's configuration: a YAML file, then command-line flags on top. Everything is validated
+// before pvcd touches ZooKeeper, so a bad file changes nothing and names the wrong value.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { PvcError, errorMessage } from '../common/errors.ts';
+import { NODE_ROLES } from '../common/zk/schema.ts';
+
+const name = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be 1-63 lowercase letters, digits and inner hyphens');
+const hostPort = /^[^\s:,]+:(\d{1,5})$/;
+const hosts = z
+  .string()
+  .min(1)
+  .refine((value) => value.split(',').every((h) => hostPort.test(h.trim()) && Number(h.split(':')[1]) <= 65535), 'must be host:port[,host:port...]');
+const ms = (min: number, max: number, fallback: number) => z.number().int().min(min).max(max).default(fallback);
+
+export const RUNNABLE_NAMES = ['primary-journal'] as const;
+
+const ConfigDoc = z.strictObject({
+  cluster: name,
+  node: name,
+  role: z.enum(NODE_ROLES),
+  zookeeper: z
+    .strictObject({
+      hosts,
+      user: z.string().min(1),
+      password: z.string().min(1).optional(),
+      passwordFile: z.string().min(1).optional(),
+    })
+    .refine((zk) => (zk.password === undefined) !== (zk.passwordFile === undefined), 'set exactly one of password and passwordFile'),
+  timeouts: z
+    .strictObject({
+      /** ZooKeeper session timeout; also bounds how fast a dead primary is replaced. */
+      sessionTimeoutMs: ms(1_000, 60_000, 4_000),
+      connectTimeoutMs: ms(100, 120_000, 10_000),
+      requestTimeoutMs: ms(100, 60_000, 5_000),
+      keepaliveIntervalMs: ms(100, 60_000, 1_000),
+      /** Every controller re-reads everything this often, whatever the watches said. */
+      resyncIntervalMs: ms(100, 600_000, 5_000),
+      /** How long one primary runnable may take to stop. */
+      runnableStopTimeoutMs: ms(100, 60_000, 5_000),
+    })
+    .prefault({}),
+  coordinator: z
+    .strictObject({
+      runnables: z.array(z.enum(RUNNABLE_NAMES)).default([]),
+      primaryJournal: z.strictObject({ path: z.string().min(1), tickIntervalMs: ms(10, 60_000, 100) }).optional(),
+    })
+    .prefault({}),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+});
+
+export type PvcdConfig = z.infer<typeof ConfigDoc> & { zookeeper: { password: string } };
+
+export const PVCD_USAGE = `usage: pvcd --config FILE [--cluster NAME] [--node NAME] [--role coordinator|hypervisor]
+            [--zk-hosts HOST:PORT,...] [--log-level LEVEL]
+
+pvcd is the pvc node daemon. It registers this node in the cluster's ZooKeeper, writes its
+keepalive, and on coordinators takes part in electing the primary. Flags override the file.`;
+
+/** Reads flags and the config file; throws PvcError('bad-input') naming what is wrong. */
+export function loadConfig(argv: readonly string[]): PvcdConfig | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        config: { type: 'string', short: 'c' },
+        cluster: { type: 'string' },
+        node: { type: 'string' },
+        role: { type: 'string' },
+        'zk-hosts': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    throw new PvcError('bad-input', `${errorMessage(error).toLowerCase()}\n${PVCD_USAGE}`);
+  }
+  const flags = parsed.values;
+  if (flags.help) return 'help';
+  if (!flags.config) throw new PvcError('bad-input', `missing --config FILE\n${PVCD_USAGE}`);
+
+  const file = readConfigFile(flags.config);
+  const merged: Record<string, unknown> = { ...file };
+  if (flags.cluster !== undefined) merged.cluster = flags.cluster;
+  if (flags.node !== undefined) merged.node = flags.node;
+  if (flags.role !== undefined) merged.role = flags.role;
+  if (flags['log-level'] !== undefined) merged.logLevel = flags['log-level'];
+  if (flags['zk-hosts'] !== undefined) merged.zookeeper = { ...(file.zookeeper as object | undefined), hosts: flags['zk-hosts'] };
+  return validateConfig(merged, flags.config);
+}
+
+export function validateConfig(raw: unknown, source: string): PvcdConfig {
+  const result = ConfigDoc.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const where = issue.path.map(String).join('.') || '(top level)';
+      // Secrets are never echoed back.
+      const value = issue.path.some((key) => String(key).startsWith('password')) ? undefined : valueAt(raw, issue.path);
+      return `${where}: ${issue.message}${value === undefined ? '' : ` (got ${JSON.stringify(value)})`}`;
+    });
+    throw new PvcError('bad-input', `invalid pvcd config ${source}: ${problems.join('; ')}`);
+  }
+  const config = result.data;
+  if (config.coordinator.runnables.includes('primary-journal') && !config.coordinator.primaryJournal) {
+    throw new PvcError('bad-input', `invalid pvcd config ${source}: coordinator.primaryJournal.path is required when the primary-journal runnable is enabled`);
+  }
+  if (config.role === 'hypervisor' && config.coordinator.runnables.length > 0) {
+    throw new PvcError('bad-input', `invalid pvcd config ${source}: coordinator.runnables is set but role is "hypervisor"`);
+  }
+  const password = config.zookeeper.password ?? readPasswordFile(config.zookeeper.passwordFile as string, source);
+  return { ...config, zookeeper: { ...config.zookeeper, password } };
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new PvcError('bad-input', `cannot read pvcd config ${path}: ${errorMessage(error)}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (error) {
+    throw new PvcError('bad-input', `pvcd config ${path} is not valid YAML: ${errorMessage(error)}`);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new PvcError('bad-input', `pvcd config ${path} must be a YAML mapping`);
+  }
+  return doc as Record<string, unknown>;
+}
+
+function readPasswordFile(path: string, source: string): string {
+  try {
+    const password = readFileSync(path, 'utf8').trim();
+    if (password) return password;
+  } catch (error) {
+    throw new PvcError('bad-input', `invalid pvcd config ${source}: cannot read zookeeper.passwordFile ${path}: ${errorMessage(error)}`);
+  }
+  throw new PvcError('bad-input', `invalid pvcd config ${source}: zookeeper.passwordFile ${path} is empty`);
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let current: unknown = raw;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current === null || typeof current === 'object' ? undefined : current;
+}

@@ -1,0 +1,123 @@
+// The pvcd lifecycle: init -> run -> shutdown -> stop. (Peers see `dead` when the alive znode
+// is gone without a stop, and `fenced` once a fencer has acted; pvcd itself never writes those.)
+import type { Logger } from 'pino';
+import { errorMessage } from '../../common/errors.ts';
+import { migrateSchema } from '../../common/zk/migrations.ts';
+import { SKIP, ZkStore } from '../../common/zk/store.ts';
+import { ZkLayout, type CoordinatorState, type DaemonState } from '../../common/zk/schema.ts';
+import { PVC_VERSION } from '../../common/version.ts';
+import type { PvcdConfig } from '../config.ts';
+import { buildRunnables } from '../coordinator/registry.ts';
+import { RunnableSet } from '../coordinator/runnables.ts';
+import { Election } from './election.ts';
+import { readHostStats } from './host-stats.ts';
+import { Keepalive } from './keepalive.ts';
+
+export class Pvcd {
+  private daemonState: DaemonState = 'init';
+  private coordinatorState: CoordinatorState;
+  private store: ZkStore | null = null;
+  private keepalive: Keepalive | null = null;
+  private election: Election | null = null;
+  private removeAlive: (() => Promise<void>) | null = null;
+  private stopping: Promise<void> | null = null;
+  private readonly layout: ZkLayout;
+
+  constructor(
+    private readonly config: PvcdConfig,
+    private readonly log: Logger,
+  ) {
+    this.layout = new ZkLayout(config.cluster);
+    this.coordinatorState = config.role === 'coordinator' ? 'secondary' : 'client';
+  }
+
+  get state(): DaemonState {
+    return this.daemonState;
+  }
+
+  /** Connects, registers and starts; resolves once the node is in `run`. */
+  async start(): Promise<void> {
+    const { config, layout, log } = this;
+    const { timeouts } = config;
+    log.info({ cluster: config.cluster, node: config.node, role: config.role, hosts: config.zookeeper.hosts }, 'pvcd starting');
+    const store = await ZkStore.connect({
+      hosts: config.zookeeper.hosts,
+      auth: { user: config.zookeeper.user, password: config.zookeeper.password },
+      sessionTimeoutMs: timeouts.sessionTimeoutMs,
+      connectTimeoutMs: timeouts.connectTimeoutMs,
+      requestTimeoutMs: timeouts.requestTimeoutMs,
+      onEvent: (event, detail) => log.warn({ ...detail, event }, 'zookeeper session event'),
+    });
+    this.store = store;
+    store.on('state', (state: string) => log.info({ zookeeper: state }, 'zookeeper connection state'));
+    log.info({ sessionTimeoutMs: store.sessionTimeoutMs() }, 'connected to zookeeper');
+
+    const foundVersion = await migrateSchema(store, layout);
+    log.info({ foundVersion }, 'schema ready');
+
+    await store.update(layout.node(config.node), (current) =>
+      current?.role === config.role ? SKIP : { name: config.node, role: config.role },
+    );
+    this.keepalive = new Keepalive(store, layout.nodeStatus(config.node), () => this.statusDoc(), timeouts.keepaliveIntervalMs, log);
+    await this.keepalive.writeNow();
+    this.removeAlive = await store.keepEphemeral(layout.nodeAlive(config.node), () => ({ pid: process.pid, sessionId: store.sessionId() }));
+    this.keepalive.start();
+
+    if (config.role === 'coordinator') {
+      const runnables = new RunnableSet(buildRunnables(config), timeouts.runnableStopTimeoutMs, log);
+      this.election = new Election({
+        store,
+        layout,
+        node: config.node,
+        runnables,
+        resyncIntervalMs: timeouts.resyncIntervalMs,
+        log: log.child({ component: 'election' }),
+        onStateChange: (state) => {
+          this.coordinatorState = state;
+          this.writeStatusSoon();
+        },
+      });
+    }
+    await this.setDaemonState('run');
+    this.election?.start();
+    log.info('pvcd running');
+  }
+
+  /** Hands over the primary role if held, marks the node stopped and leaves. Safe to call twice. */
+  shutdown(reason: string): Promise<void> {
+    this.stopping ??= this.doShutdown(reason);
+    return this.stopping;
+  }
+
+  private async doShutdown(reason: string): Promise<void> {
+    const { log } = this;
+    log.info({ reason }, 'pvcd shutting down');
+    await this.setDaemonState('shutdown').catch((error) => log.warn({ err: errorMessage(error) }, 'could not record shutdown'));
+    await this.election?.stop();
+    this.keepalive?.stop();
+    if (this.config.role === 'coordinator') this.coordinatorState = 'secondary';
+    await this.setDaemonState('stop').catch((error) => log.warn({ err: errorMessage(error) }, 'could not record stop'));
+    await this.removeAlive?.().catch((error) => log.warn({ err: errorMessage(error) }, 'could not remove the alive node'));
+    await this.store?.close();
+    log.info('pvcd stopped');
+  }
+
+  private async setDaemonState(state: DaemonState): Promise<void> {
+    this.daemonState = state;
+    await this.keepalive?.writeNow();
+  }
+
+  private writeStatusSoon(): void {
+    this.keepalive?.writeNow().catch((error) => this.log.warn({ err: errorMessage(error) }, 'status write failed'));
+  }
+
+  private statusDoc() {
+    return {
+      daemonState: this.daemonState,
+      coordinatorState: this.coordinatorState,
+      pvcdVersion: PVC_VERSION,
+      pid: process.pid,
+      host: readHostStats(),
+    };
+  }
+}
