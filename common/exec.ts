@@ -1,5 +1,7 @@
-// The one file that runs other programs (execa): argument arrays only, never a shell string,
+// The one file that runs other programs (execa, and node:child_process for daemons): argument arrays only, never a shell string,
 // and an explicit timeout on every call. Failures carry the command, exit code and stderr.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { execa } from 'execa';
 
 export interface RunOptions {
@@ -52,22 +54,39 @@ export interface SpawnOptions {
   detached: boolean;
 }
 
-/** Starts a long-running program in the background and returns its PID. */
+/** Non-detached background children, killed when this process exits so that none is orphaned. */
+const ownChildren = new Set<number>();
+process.once('exit', () => {
+  for (const pid of ownChildren) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+/**
+ * Starts a long-running program in the background and returns its PID. Its output goes straight
+ * to the log file's descriptor (not through a pipe held by this process), so a detached daemon
+ * keeps logging after the process that started it has exited.
+ */
 export function spawnBackground(file: string, args: readonly string[], options: SpawnOptions): number {
-  const log = { file: options.logFile, append: true } as const;
-  const child = execa(file, args, {
-    stdin: 'ignore',
-    stdout: log,
-    stderr: log,
-    env: options.env,
-    cwd: options.cwd,
-    detached: options.detached,
-    reject: false,
-    cleanup: !options.detached,
-  });
-  if (child.pid === undefined) throw new ExecError([file, ...args].join(' '), undefined, 'could not start', false);
-  if (options.detached) child.unref();
-  // The child's exit is observed through its PID; execa's promise must not go unhandled.
-  child.catch(() => undefined);
-  return child.pid;
+  const log = openSync(options.logFile, 'a');
+  try {
+    const child = spawn(file, args, {
+      stdio: ['ignore', log, log],
+      env: options.env,
+      cwd: options.cwd,
+      detached: options.detached,
+    });
+    if (child.pid === undefined) throw new ExecError([file, ...args].join(' '), undefined, 'could not start', false);
+    // Exits are observed through the PID; an 'error' event must not crash this process.
+    child.on('error', () => undefined);
+    if (options.detached) child.unref();
+    else ownChildren.add(child.pid);
+    return child.pid;
+  } finally {
+    closeSync(log);
+  }
 }

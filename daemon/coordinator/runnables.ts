@@ -19,6 +19,8 @@ export interface Runnable {
 
 export class RunnableSet {
   private started: Runnable[] = [];
+  /** True from a complete start to the next stop, also for an empty set. */
+  private active = false;
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
@@ -28,7 +30,7 @@ export class RunnableSet {
   ) {}
 
   get running(): boolean {
-    return this.started.length > 0;
+    return this.active;
   }
 
   get names(): string[] {
@@ -50,7 +52,8 @@ export class RunnableSet {
           throw error;
         }
       }
-      if (!context.stillPrimary()) await this.stopStarted('primary lost while starting');
+      if (context.stillPrimary()) this.active = true;
+      else await this.stopStarted('primary lost while starting');
     });
   }
 
@@ -59,6 +62,7 @@ export class RunnableSet {
   }
 
   private async stopStarted(reason: string): Promise<void> {
+    this.active = false;
     while (this.started.length > 0) {
       const runnable = this.started.pop() as Runnable;
       const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.stopTimeoutMs).unref());

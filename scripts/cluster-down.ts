@@ -1,0 +1,26 @@
+// `npm run cluster:down`: stops what `npm run cluster` started, by PID: the pvcd processes
+// first (each hands over and leaves cleanly), then the ZooKeeper servers.
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { errorMessage } from '../common/errors.ts';
+import { PVCD_DIR, ZK_DIR, runningPvcds } from './lib/local-cluster.ts';
+import { stopPvcd } from './lib/pvcd-process.ts';
+import { stopEnsembleDir } from './lib/zk-ensemble.ts';
+
+async function main(): Promise<void> {
+  const pvcds = runningPvcds();
+  // One at a time: each primary hands over to a coordinator that is still running.
+  for (const p of pvcds) {
+    await stopPvcd(p.pid, p.configPath);
+    rmSync(path.join(PVCD_DIR, `${p.node}.pid`), { force: true });
+    console.log(`stopped pvcd ${p.node} (pid ${p.pid})`);
+  }
+  const zk = await stopEnsembleDir(ZK_DIR);
+  for (const pid of zk) console.log(`stopped zookeeper (pid ${pid})`);
+  if (pvcds.length === 0 && zk.length === 0) console.log('the local cluster was not running');
+}
+
+main().catch((error) => {
+  console.error(`cluster:down: ${errorMessage(error)}`);
+  process.exit(1);
+});

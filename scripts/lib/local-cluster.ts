@@ -1,0 +1,34 @@
+// Where the local dev cluster keeps its state (.state/cluster, git-ignored) and how to tell
+// whether it is running: from its PID files, checking each PID's command line.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT, isPvcdProcess } from './pvcd-process.ts';
+
+export const CLUSTER_DIR = path.join(REPO_ROOT, '.state', 'cluster');
+export const ZK_DIR = path.join(CLUSTER_DIR, 'zk');
+export const PVCD_DIR = path.join(CLUSTER_DIR, 'pvcd');
+export const PASSWORD_FILE = path.join(CLUSTER_DIR, 'zk-password');
+export const LOCAL_CLUSTER_NAME = 'local';
+export const LOCAL_CONNECTION_NAME = 'local';
+export const LOCAL_ZK_USER = 'pvc';
+export const LOCAL_NODES = ['pvc1', 'pvc2', 'pvc3'] as const;
+
+export interface RunningPvcd {
+  node: string;
+  pid: number;
+  configPath: string;
+}
+
+/** The local cluster's pvcd processes that are running now. */
+export function runningPvcds(): RunningPvcd[] {
+  if (!existsSync(PVCD_DIR)) return [];
+  const found: RunningPvcd[] = [];
+  for (const file of readdirSync(PVCD_DIR)) {
+    if (!file.endsWith('.pid')) continue;
+    const node = file.slice(0, -'.pid'.length);
+    const pid = Number(readFileSync(path.join(PVCD_DIR, file), 'utf8').trim());
+    const configPath = path.join(PVCD_DIR, `${node}.yaml`);
+    if (Number.isInteger(pid) && pid > 0 && isPvcdProcess(pid, configPath)) found.push({ node, pid, configPath });
+  }
+  return found;
+}

@@ -1,0 +1,114 @@
+// A set of real pvcd processes for one test cluster: started with short timeouts, stopped (by
+// PID, only the ones started here) when the test ends, and inspected through ZooKeeper.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { NodeRole } from '../../common/zk/schema.ts';
+import { ZkLayout } from '../../common/zk/schema.ts';
+import type { ZkStore } from '../../common/zk/store.ts';
+import { REPO_ROOT, startPvcd, stopPvcd, signalIfAlive, waitGone, type PvcdProcess } from '../../scripts/lib/pvcd-process.ts';
+import { overlappingSpans, primarySpans, readJournal, type PrimarySpan } from './journals.ts';
+import { testAuth } from './zk.ts';
+
+/** Short enough that a takeover test waits a couple of seconds, long enough for a loaded machine. */
+export const TEST_SESSION_TIMEOUT_MS = 2_000;
+const WAIT_POLL_MS = 50;
+const DEFAULT_WAIT_MS = 30_000;
+
+export class PvcdFleet {
+  readonly layout: ZkLayout;
+  readonly dir: string;
+  private readonly processes = new Map<string, PvcdProcess>();
+  private readonly everStarted: PvcdProcess[] = [];
+
+  constructor(
+    readonly hosts: string,
+    readonly cluster: string,
+    readonly store: ZkStore,
+  ) {
+    this.layout = new ZkLayout(cluster);
+    this.dir = path.join(REPO_ROOT, '.state', 'test-pvcd', `${cluster}`);
+    mkdirSync(this.dir, { recursive: true });
+  }
+
+  start(node: string, role: NodeRole = 'coordinator'): PvcdProcess {
+    const proc = startPvcd({
+      dir: this.dir,
+      cluster: this.cluster,
+      node,
+      role,
+      hosts: this.hosts,
+      user: testAuth.user,
+      password: testAuth.password,
+      sessionTimeoutMs: TEST_SESSION_TIMEOUT_MS,
+      keepaliveIntervalMs: 250,
+      journal: true,
+      detached: false,
+    });
+    this.processes.set(node, proc);
+    this.everStarted.push(proc);
+    return proc;
+  }
+
+  process(node: string): PvcdProcess {
+    const proc = this.processes.get(node);
+    if (!proc) throw new Error(`no pvcd started for ${node}`);
+    return proc;
+  }
+
+  signal(node: string, signal: NodeJS.Signals): void {
+    signalIfAlive(this.process(node).pid, signal);
+  }
+
+  async waitExit(node: string, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+    if (!(await waitGone(this.process(node).pid, timeoutMs))) throw new Error(`pvcd ${node} did not exit within ${timeoutMs} ms`);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.everStarted.map((p) => stopPvcd(p.pid, p.configPath, 5_000)));
+  }
+
+  async primary(): Promise<string | null> {
+    return (await this.store.get(this.layout.primary()))?.value.node ?? null;
+  }
+
+  async waitForPrimary(accept: (node: string) => boolean = () => true, timeoutMs = DEFAULT_WAIT_MS): Promise<string> {
+    return waitFor(async () => {
+      const node = await this.primary();
+      return node !== null && accept(node) ? node : null;
+    }, 'a primary', timeoutMs);
+  }
+
+  /** Waits until the node's own status says it is primary and its journal shows it started. */
+  async waitUntilServing(node: string, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+    await waitFor(async () => {
+      const status = await this.store.get(this.layout.nodeStatus(node));
+      const open = this.spans().some((s) => s.node === node && s.stopMs === null);
+      return status?.value.coordinatorState === 'primary' && open ? true : null;
+    }, `${node} serving as primary`, timeoutMs);
+  }
+
+  spans(): PrimarySpan[] {
+    const paths = [...new Set(this.everStarted.map((p) => p.journalPath))];
+    return primarySpans(paths.flatMap((p) => readJournal(p)).sort((a, b) => a.atMs - b.atMs));
+  }
+
+  overlaps(): Array<[PrimarySpan, PrimarySpan]> {
+    return overlappingSpans(this.spans());
+  }
+}
+
+/** Polls `probe` until it returns something other than null/undefined/false. */
+export async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = DEFAULT_WAIT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown = null;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== null && value !== undefined && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+}
