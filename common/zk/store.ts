@@ -87,6 +87,8 @@ export class ZkStore extends EventEmitter {
   private readonly watches = new Set<WatchEntry>();
   private readonly kept = new Set<KeptEphemeral>();
   private readonly acls: InstanceType<typeof ACL>[];
+  /** Requests and watch arms held back until the current client is connected; see whenConnected. */
+  private readonly connectWaiters = new Set<() => void>();
 
   private constructor(
     private readonly options: StoreOptions,
@@ -269,6 +271,7 @@ export class ZkStore extends EventEmitter {
     this.closed = true;
     this.watches.clear();
     this.kept.clear();
+    this.releaseConnectWaiters();
     const client = this.client;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, this.options.requestTimeoutMs);
@@ -309,9 +312,19 @@ export class ZkStore extends EventEmitter {
 
   private arm(entry: WatchEntry): void {
     if (!entry.active || this.closed) return;
+    this.whenConnected(() => this.armNow(entry));
+  }
+
+  private armNow(entry: WatchEntry): void {
+    if (!entry.active || this.closed) return;
     const client = this.client;
+    // Fix: a closure may be registered twice (by the exists() fallback below, then fired by
+    // hand when the node appeared in between); it must re-arm and report once, or every
+    // later change would be reported twice, then four times, ...
+    let fired = false;
     const watcher = (): void => {
-      if (!entry.active || client !== this.client) return;
+      if (fired || !entry.active || client !== this.client) return;
+      fired = true;
       this.arm(entry);
       entry.onChange();
     };
@@ -320,7 +333,11 @@ export class ZkStore extends EventEmitter {
       // next session or resync, so they only reach the log.
       if (error && !isZkError(error, 'NO_NODE')) this.options.onEvent?.('watch-arm-failed', { path: entry.ref.path, error: errorMessage(error) });
       if (error && isZkError(error, 'NO_NODE') && entry.kind !== 'exists') {
-        client.exists(entry.ref.path, watcher, () => undefined);
+        // Fix: when the node was created between the failed read and this check, exists()
+        // finds it and no creation event will come: report the change now (and re-arm).
+        client.exists(entry.ref.path, watcher, (e: unknown, stat?: zookeeper.Stat) => {
+          if (!e && stat) watcher();
+        });
       }
     };
     if (entry.kind === 'data') client.getData(entry.ref.path, watcher, (e) => done(e));
@@ -332,8 +349,10 @@ export class ZkStore extends EventEmitter {
     client.on('state', (state: zookeeper.State) => {
       if (client !== this.client || this.closed) return;
       if (state === zookeeper.State.DISCONNECTED) this.emit('state', 'disconnected');
-      else if (state === zookeeper.State.SYNC_CONNECTED) this.emit('state', 'connected');
-      else if (state === zookeeper.State.EXPIRED) {
+      else if (state === zookeeper.State.SYNC_CONNECTED) {
+        this.releaseConnectWaiters();
+        this.emit('state', 'connected');
+      } else if (state === zookeeper.State.EXPIRED) {
         this.emit('state', 'expired');
         void this.replaceSession();
       }
@@ -354,6 +373,7 @@ export class ZkStore extends EventEmitter {
         }
         this.client = fresh;
         this.attach(fresh);
+        this.releaseConnectWaiters();
         this.options.onEvent?.('session-replaced', { sessionId: this.sessionId() });
         for (const entry of this.kept) {
           if (entry.active) await this.createEphemeralReplacing(entry);
@@ -365,6 +385,10 @@ export class ZkStore extends EventEmitter {
         }
         return;
       } catch (error) {
+        // Fix: a failure after the new session was installed (re-creating an ephemeral lost its
+        // connection) used to leave that session open forever, pinging and holding whatever it
+        // had created, while the next attempt opened another one. Close it first.
+        if (this.client !== old) this.client.close();
         this.options.onEvent?.('session-replace-failed', { error: errorMessage(error), retryInMs: backoffMs });
         await new Promise((resolve) => setTimeout(resolve, backoffMs));
         backoffMs = Math.min(backoffMs * 2, RESESSION_BACKOFF_MAX_MS);
@@ -377,15 +401,44 @@ export class ZkStore extends EventEmitter {
     if (this.closed) return Promise.reject(new PvcError('unreachable', `zookeeper store is closed (${op} ${path})`));
     const timeoutMs = this.options.requestTimeoutMs;
     return new Promise<R>((resolve, reject) => {
+      let timedOut = false;
       const timer = setTimeout(() => {
+        timedOut = true;
         reject(new PvcError('unreachable', `zookeeper at ${this.options.hosts} did not answer ${op} ${path} within ${timeoutMs} ms`));
       }, timeoutMs);
-      run(this.client, (error, result) => {
-        clearTimeout(timer);
-        if (error) reject(isZkError(error, 'NO_AUTH') ? notAuthorized(op, path, this.options.auth, error) : error);
-        else resolve(result as R);
+      this.whenConnected(() => {
+        if (timedOut) return;
+        if (this.closed) {
+          clearTimeout(timer);
+          reject(new PvcError('unreachable', `zookeeper store is closed (${op} ${path})`));
+          return;
+        }
+        run(this.client, (error, result) => {
+          clearTimeout(timer);
+          if (error) reject(isZkError(error, 'NO_AUTH') ? notAuthorized(op, path, this.options.auth, error) : error);
+          else resolve(result as R);
+        });
       });
     });
+  }
+
+  /**
+   * Runs `send` now when the current client is connected, otherwise once it (or a replacement
+   * session) is. Fix: node-zookeeper-client queues a request made while disconnected, and on
+   * reconnecting sends the queue *before* the digest auth packet it owes the new server
+   * connection (ZooKeeper keeps auth per connection, not per session). Such a request was
+   * refused NO_AUTH, and reported as a wrong password, after every failover. A request made
+   * after the 'connected' event is queued behind the auth packet, so it is authorized.
+   */
+  private whenConnected(send: () => void): void {
+    if (this.closed || this.isConnected()) send();
+    else this.connectWaiters.add(send);
+  }
+
+  private releaseConnectWaiters(): void {
+    const waiting = [...this.connectWaiters];
+    this.connectWaiters.clear();
+    for (const send of waiting) send();
   }
 }
 
