@@ -23,6 +23,7 @@ export class PvcdFleet {
     readonly hosts: string,
     readonly cluster: string,
     readonly store: ZkStore,
+    private readonly sessionTimeoutMs: number | undefined = TEST_SESSION_TIMEOUT_MS,
   ) {
     this.layout = new ZkLayout(cluster);
     this.dir = path.join(REPO_ROOT, '.state', 'test-pvcd', `${cluster}`);
@@ -38,7 +39,7 @@ export class PvcdFleet {
       hosts: this.hosts,
       user: testAuth.user,
       password: testAuth.password,
-      sessionTimeoutMs: TEST_SESSION_TIMEOUT_MS,
+      sessionTimeoutMs: this.sessionTimeoutMs,
       keepaliveIntervalMs: 250,
       journal: true,
       detached: false,
