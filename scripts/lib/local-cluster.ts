@@ -4,7 +4,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, isPvcdProcess } from './pvcd-process.ts';
 
-export const CLUSTER_DIR = path.join(REPO_ROOT, '.state', 'cluster');
+/** PVC_LOCAL_CLUSTER_DIR moves it (the tests run a second local cluster beside yours). */
+export const CLUSTER_DIR = process.env.PVC_LOCAL_CLUSTER_DIR ?? path.join(REPO_ROOT, '.state', 'cluster');
 export const ZK_DIR = path.join(CLUSTER_DIR, 'zk');
 export const PVCD_DIR = path.join(CLUSTER_DIR, 'pvcd');
 export const PASSWORD_FILE = path.join(CLUSTER_DIR, 'zk-password');
