@@ -40,6 +40,8 @@ const ConfigDoc = z.strictObject({
       resyncIntervalMs: ms(100, 600_000, 5_000),
       /** How long one primary runnable may take to stop. */
       runnableStopTimeoutMs: ms(100, 60_000, 5_000),
+      /** A clean shutdown (handover included) that takes longer than this ends in a plain exit. */
+      shutdownTimeoutMs: ms(1_000, 300_000, 30_000),
     })
     .prefault({}),
   coordinator: z

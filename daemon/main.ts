@@ -24,6 +24,12 @@ async function main(): Promise<number> {
   const stopOn = (signal: NodeJS.Signals): void => {
     if (signalled) return;
     signalled = true;
+    // When ZooKeeper cannot be reached the handover cannot happen either; the primary lease has
+    // stopped the runnables by then, and the session's end releases the rest.
+    setTimeout(() => {
+      log.error({ shutdownTimeoutMs: config.timeouts.shutdownTimeoutMs }, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, config.timeouts.shutdownTimeoutMs).unref();
     pvcd.shutdown(`received ${signal}`).then(
       () => process.exit(0),
       (error) => {
