@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { requestPrimary } from '../../common/client/handover.ts';
 import type { ZkStore } from '../../common/zk/store.ts';
 import { startEnsemble, type Ensemble } from '../../scripts/lib/zk-ensemble.ts';
-import { PvcdFleet, waitFor } from '../helpers/pvcd-fleet.ts';
+import { PvcdFleet } from '../helpers/pvcd-fleet.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { connectStore, uniqueClusterName } from '../helpers/zk.ts';
 
 const NODES = ['c1', 'c2', 'c3'];
@@ -41,14 +42,14 @@ describe('the ZooKeeper leader is killed', () => {
     expect(leader).not.toBeNull();
     await ensemble.killServer(leader as number, 'SIGKILL');
 
-    await waitFor(async () => {
+    await waitFor('a new zookeeper leader', async () => {
       const next = await ensemble.leaderId();
       return next !== null && next !== leader;
-    }, 'a new zookeeper leader');
+    });
 
     // Every pvcd keeps writing its keepalive through the new leader.
-    const seqsAfterKill = await waitFor(async () => keepaliveSeqs(), 'keepalives readable');
-    await waitFor(async () => (await keepaliveSeqs()).every((seq, i) => seq > (seqsAfterKill[i] as number) + 2), 'keepalives after the leader died');
+    const seqsAfterKill = await waitFor('keepalives readable', async () => keepaliveSeqs());
+    await waitFor('keepalives after the leader died', async () => (await keepaliveSeqs()).every((seq, i) => seq > (seqsAfterKill[i] as number) + 2));
 
     // Same sessions: the alive nodes are the very ones from before (same owner).
     const aliveAfter = await Promise.all(NODES.map((n) => store.stat(fleet.layout.nodeAlive(n))));

@@ -7,10 +7,10 @@ import { ZkLayout } from '../../common/zk/schema.ts';
 import type { ZkStore } from '../../common/zk/store.ts';
 import { REPO_ROOT, startPvcd, stopPvcd, signalIfAlive, waitGone, type PvcdProcess } from '../../scripts/lib/pvcd-process.ts';
 import { overlappingSpans, primarySpans, readJournal, type PrimarySpan } from './journals.ts';
+import { waitFor } from './wait.ts';
 import { TEST_SESSION_TIMEOUT_MS, testAuth } from './zk.ts';
 
 export { TEST_SESSION_TIMEOUT_MS };
-const WAIT_POLL_MS = 50;
 const DEFAULT_WAIT_MS = 30_000;
 
 export class PvcdFleet {
@@ -72,19 +72,19 @@ export class PvcdFleet {
   }
 
   async waitForPrimary(accept: (node: string) => boolean = () => true, timeoutMs = DEFAULT_WAIT_MS): Promise<string> {
-    return waitFor(async () => {
+    return waitFor('a primary', async () => {
       const node = await this.primary();
       return node !== null && accept(node) ? node : null;
-    }, 'a primary', timeoutMs);
+    }, timeoutMs);
   }
 
   /** Waits until the node's own status says it is primary and its journal shows it started. */
   async waitUntilServing(node: string, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
-    await waitFor(async () => {
+    await waitFor(`${node} serving as primary`, async () => {
       const status = await this.store.get(this.layout.nodeStatus(node));
       const open = this.spans().some((s) => s.node === node && s.stopMs === null);
       return status?.value.coordinatorState === 'primary' && open ? true : null;
-    }, `${node} serving as primary`, timeoutMs);
+    }, timeoutMs);
   }
 
   spans(): PrimarySpan[] {
@@ -95,20 +95,4 @@ export class PvcdFleet {
   overlaps(): Array<[PrimarySpan, PrimarySpan]> {
     return overlappingSpans(this.spans());
   }
-}
-
-/** Polls `probe` until it returns something other than null/undefined/false. */
-export async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = DEFAULT_WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown = null;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== null && value !== undefined && value !== false) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
 }

@@ -2,7 +2,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { requestPrimary, requestSecondary } from '../../common/client/handover.ts';
 import type { ZkStore } from '../../common/zk/store.ts';
-import { PvcdFleet, TEST_SESSION_TIMEOUT_MS, waitFor } from '../helpers/pvcd-fleet.ts';
+import { PvcdFleet, TEST_SESSION_TIMEOUT_MS } from '../helpers/pvcd-fleet.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { connectStore, uniqueClusterName } from '../helpers/zk.ts';
 
 let store: ZkStore;
@@ -27,7 +28,7 @@ async function threeCoordinators(prefix: string): Promise<PvcdFleet> {
   const primary = await fleet.waitForPrimary();
   await fleet.waitUntilServing(primary);
   // Every coordinator has joined the election before the test moves the role around.
-  await waitFor(async () => (await store.children(fleet.layout.electionDir())).length === 3, 'three candidates');
+  await waitFor('three candidates', async () => (await store.children(fleet.layout.electionDir())).length === 3);
   return fleet;
 }
 
@@ -35,20 +36,20 @@ describe('primary election', () => {
   it('elects exactly one primary; the others are secondary and every node keeps alive', async () => {
     const fleet = await threeCoordinators('elect');
     const primary = (await fleet.primary()) as string;
-    const states = await waitFor(async () => {
+    const states = await waitFor('two secondaries', async () => {
       const all = await Promise.all(['c1', 'c2', 'c3'].map((n) => store.get(fleet.layout.nodeStatus(n))));
       const s = all.map((x) => x?.value);
       return s.every((x) => x?.daemonState === 'run') && s.filter((x) => x?.coordinatorState === 'secondary').length === 2 ? s : null;
-    }, 'two secondaries');
+    });
     expect(states.filter((s) => s?.coordinatorState === 'primary').map(() => primary)).toEqual([primary]);
     for (const node of ['c1', 'c2', 'c3']) expect(await store.stat(fleet.layout.nodeAlive(node))).not.toBeNull();
 
     // The keepalive goes on: the sequence grows and the host facts are filled in.
     const before = (await store.get(fleet.layout.nodeStatus('c2')))?.value;
-    const after = await waitFor(async () => {
+    const after = await waitFor('a newer keepalive', async () => {
       const now = (await store.get(fleet.layout.nodeStatus('c2')))?.value;
       return now && before && now.keepaliveSeq > before.keepaliveSeq ? now : null;
-    }, 'a newer keepalive');
+    });
     expect(after.host.cores).toBeGreaterThan(0);
     expect(after.host.memoryTotalMiB).toBeGreaterThan(0);
     expect(after.pvcdVersion).toMatch(/^\d+\.\d+\.\d+/);
@@ -121,16 +122,16 @@ describe('primary election', () => {
       const next = await fleet.waitForPrimary((n) => n !== first, TEST_SESSION_TIMEOUT_MS * 10);
       await fleet.waitUntilServing(next);
       // Let the new primary work for a while before the old one wakes up.
-      await waitFor(async () => fleet.spans().some((s) => s.node === next && s.lastActiveMs > s.startMs + 200), 'the new primary ticking');
+      await waitFor('the new primary ticking', async () => fleet.spans().some((s) => s.node === next && s.lastActiveMs > s.startMs + 200));
     } finally {
       fleet.signal(first, 'SIGCONT');
     }
     // The old one notices it lost, stops, and comes back as a secondary in a new session.
-    await waitFor(async () => {
+    await waitFor(`${first} back as secondary`, async () => {
       const status = await store.get(fleet.layout.nodeStatus(first));
       return status?.value.coordinatorState === 'secondary' && status.value.daemonState === 'run' ? true : null;
-    }, `${first} back as secondary`);
-    await waitFor(async () => (await store.children(fleet.layout.electionDir())).some((c) => c.startsWith(`${first}_`)), `${first} re-joined`);
+    });
+    await waitFor(`${first} re-joined`, async () => (await store.children(fleet.layout.electionDir())).some((c) => c.startsWith(`${first}_`)));
 
     const spans = fleet.spans();
     const old = spans.find((s) => s.node === first);
@@ -149,10 +150,10 @@ describe('primary election', () => {
     fleet.start('c1');
     fleet.start('hv1', 'hypervisor');
     await fleet.waitForPrimary();
-    const status = await waitFor(async () => {
+    const status = await waitFor('hv1 running', async () => {
       const s = await store.get(fleet.layout.nodeStatus('hv1'));
       return s?.value.daemonState === 'run' ? s.value : null;
-    }, 'hv1 running');
+    });
     expect(status.coordinatorState).toBe('client');
     expect((await store.get(fleet.layout.node('hv1')))?.value.role).toBe('hypervisor');
     expect((await store.children(fleet.layout.electionDir())).some((c) => c.startsWith('hv1_'))).toBe(false);
