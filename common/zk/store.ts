@@ -8,6 +8,10 @@ import crypto from 'node:crypto';
 import zookeeper from 'node-zookeeper-client';
 import { PvcError, errorMessage } from '../errors.ts';
 import type { ZRef } from './schema.ts';
+import { decode, encode } from './codec.ts';
+import { Transaction, type CreateKind, type TxOp } from './transaction.ts';
+
+export { Transaction, type CreateKind, type TxOp };
 
 const { ACL, Id, Permission, CreateMode, Exception } = zookeeper;
 
@@ -29,7 +33,6 @@ export interface StoreOptions {
   onEvent?: (event: string, detail: Record<string, unknown>) => void;
 }
 
-export type CreateKind = 'persistent' | 'ephemeral' | 'ephemeral-sequential';
 export type WatchKind = 'data' | 'children' | 'exists';
 
 export interface Versioned<T> {
@@ -217,16 +220,16 @@ export class ZkStore extends EventEmitter {
   }
 
   transaction(): Transaction {
-    return new Transaction(this, this.acls);
+    return new Transaction((ops) => this.commitOps(ops));
   }
 
-  /** Runs a raw multi-op; used by Transaction. */
-  async commitOps(ops: TxOp[]): Promise<string[]> {
+  /** Runs the ops of a Transaction as one multi. */
+  private async commitOps(ops: TxOp[]): Promise<string[]> {
     const label = ops.map((op) => `${op.op} ${op.path}`).join(', ');
     const results = await this.call<Array<{ path?: string }>>('multi', label, (c, cb) => {
       const tx = c.transaction();
       for (const op of ops) {
-        if (op.op === 'create') tx.create(op.path, op.data, op.acls, createMode(op.kind));
+        if (op.op === 'create') tx.create(op.path, op.data, this.acls, createMode(op.kind));
         else if (op.op === 'set') tx.setData(op.path, op.data, op.version);
         else if (op.op === 'remove') tx.remove(op.path, op.version);
         else tx.check(op.path, op.version);
@@ -442,51 +445,6 @@ export class ZkStore extends EventEmitter {
   }
 }
 
-export type TxOp =
-  | { op: 'create'; path: string; data: Buffer; acls: InstanceType<typeof ACL>[]; kind: CreateKind }
-  | { op: 'set'; path: string; data: Buffer; version: number }
-  | { op: 'remove'; path: string; version: number }
-  | { op: 'check'; path: string; version: number };
-
-/** A multi-op: every value validated as it is added; all apply or none does. */
-export class Transaction {
-  private readonly ops: TxOp[] = [];
-
-  constructor(
-    private readonly store: ZkStore,
-    private readonly acls: InstanceType<typeof ACL>[],
-  ) {}
-
-  create<T>(ref: ZRef<T>, value: T, kind: CreateKind = 'persistent'): this {
-    this.ops.push({ op: 'create', path: ref.path, data: encode(ref, value), acls: this.acls, kind });
-    return this;
-  }
-
-  set<T>(ref: ZRef<T>, value: T, version = -1): this {
-    this.ops.push({ op: 'set', path: ref.path, data: encode(ref, value), version });
-    return this;
-  }
-
-  remove(ref: ZRef<unknown>, version = -1): this {
-    this.ops.push({ op: 'remove', path: ref.path, version });
-    return this;
-  }
-
-  check(ref: ZRef<unknown>, version = -1): this {
-    this.ops.push({ op: 'check', path: ref.path, version });
-    return this;
-  }
-
-  get size(): number {
-    return this.ops.length;
-  }
-
-  /** Returns the created paths, in op order ('' for ops that create nothing). */
-  commit(): Promise<string[]> {
-    return this.store.commitOps(this.ops);
-  }
-}
-
 function openSession(options: StoreOptions): Promise<RawClient> {
   const client = zookeeper.createClient(options.hosts, {
     sessionTimeout: options.sessionTimeoutMs,
@@ -522,28 +480,4 @@ function createMode(kind: CreateKind): number {
 function toNodeStat(stat: zookeeper.Stat): NodeStat {
   const owner = stat.ephemeralOwner.toString('hex');
   return { version: stat.version, ephemeralOwner: /^0+$/.test(owner) ? '0' : owner };
-}
-
-function encode<T>(ref: ZRef<T>, value: T): Buffer {
-  let valid: T;
-  try {
-    valid = ref.codec.parse(value);
-  } catch (error) {
-    throw new PvcError('bad-input', `refusing to write an invalid value to ${ref.path}: ${describeIssue(error)}`);
-  }
-  return Buffer.from(JSON.stringify(valid));
-}
-
-function decode<T>(ref: ZRef<T>, data: Buffer | undefined): T {
-  try {
-    return ref.codec.parse(JSON.parse(data ? data.toString('utf8') : 'null'));
-  } catch (error) {
-    throw new PvcError('corrupt', `the value stored at ${ref.path} is not valid: ${describeIssue(error)}`);
-  }
-}
-
-function describeIssue(error: unknown): string {
-  const issues = (error as { issues?: Array<{ path: PropertyKey[]; message: string }> }).issues;
-  if (!issues) return errorMessage(error);
-  return issues.map((i) => `${i.path.map(String).join('.') || '(value)'}: ${i.message}`).join('; ');
 }
