@@ -5,14 +5,18 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { PvcError, errorMessage } from '../common/errors.ts';
+import { NAME_PATTERN, NAME_RULE } from '../common/names.ts';
+import { parseZkHosts } from '../common/zk/hosts.ts';
 import { NODE_ROLES } from '../common/zk/schema.ts';
 
-const name = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be 1-63 lowercase letters, digits and inner hyphens');
-const hostPort = /^[^\s:,]+:(\d{1,5})$/;
-const hosts = z
-  .string()
-  .min(1)
-  .refine((value) => value.split(',').every((h) => hostPort.test(h.trim()) && Number(h.split(':')[1]) <= 65535), 'must be host:port[,host:port...]');
+const name = z.string().regex(NAME_PATTERN, NAME_RULE);
+const hosts = z.string().superRefine((value, ctx) => {
+  try {
+    parseZkHosts(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: errorMessage(error) });
+  }
+});
 const ms = (min: number, max: number, fallback: number) => z.number().int().min(min).max(max).default(fallback);
 
 export const RUNNABLE_NAMES = ['primary-journal'] as const;

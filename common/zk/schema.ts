@@ -2,7 +2,7 @@
 // No other file builds a path string (test/unit/tidy.test.ts enforces it); callers ask a
 // ZkLayout for a typed reference and hand it to the store, which validates on read and write.
 import { z } from 'zod';
-import { assertName } from '../names.ts';
+import { NAME_FRAGMENT, NAME_PATTERN, assertName } from '../names.ts';
 
 /** The version of the tree this code writes; see migrations.ts for how older trees move up. */
 export const SCHEMA_VERSION = 1;
@@ -19,7 +19,7 @@ export type CoordinatorState = (typeof COORDINATOR_STATES)[number];
 export const NODE_ROLES = ['coordinator', 'hypervisor'] as const;
 export type NodeRole = (typeof NODE_ROLES)[number];
 
-const nodeName = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'not a valid node name');
+const nodeName = z.string().regex(NAME_PATTERN, 'not a valid node name');
 
 /** A directory znode: it holds an empty object so that every znode has a validated value. */
 export const DirDoc = z.strictObject({});
@@ -89,7 +89,7 @@ function ref<T>(path: string, codec: Codec<T>): ZRef<T> {
  * An election child is named `<node>_<seq>`: ZooKeeper appends the 10-digit counter that orders
  * the candidates, and the node name in front lets one getChildren call show who they are.
  */
-const CANDIDATE_NAME = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)_(\d{10})$/;
+const CANDIDATE_NAME = new RegExp(`^(${NAME_FRAGMENT})_(\\d{10})$`);
 
 /** Paths of one cluster. The only place where pvc's path strings are put together. */
 export class ZkLayout {
