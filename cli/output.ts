@@ -1,0 +1,108 @@
+// The one place the CLI writes to the terminal, and how data becomes text: aligned tables for
+// people, json and yaml for programs. Everything else hands strings or data to this module.
+import { PvcError } from '../common/errors.ts';
+
+export const FORMATS = ['table', 'json', 'yaml'] as const;
+export type Format = (typeof FORMATS)[number];
+export const DEFAULT_FORMAT: Format = 'table';
+export const FORMAT_HELP = `output format: ${FORMATS.join(', ')}`;
+
+export function parseFormat(value: string): Format {
+  if ((FORMATS as readonly string[]).includes(value)) return value as Format;
+  throw new PvcError('bad-input', `invalid format ${JSON.stringify(value)}: use one of ${FORMATS.join(', ')}`);
+}
+
+/** Where text goes; tests swap it for a recorder. */
+export interface Terminal {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processTerminal: Terminal = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+};
+
+let terminal: Terminal = processTerminal;
+
+/** Replaces the terminal (for tests); returns a function that puts the previous one back. */
+export function setTerminal(next: Terminal): () => void {
+  const previous = terminal;
+  terminal = next;
+  return () => {
+    terminal = previous;
+  };
+}
+
+/** Writes text to stdout, ending it with a newline when it has none. */
+export function print(text: string): void {
+  terminal.out(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+}
+
+/** Writes text to stderr as-is (commander's own help and usage text). */
+export function printRawError(text: string): void {
+  terminal.err(text);
+}
+
+/** Writes `pvc: <message>` to stderr. */
+export function printError(message: string): void {
+  terminal.err(`pvc: ${message.trimEnd()}\n`);
+}
+
+export type Cell = string | number | boolean | null | undefined;
+
+export interface Column<T> {
+  header: string;
+  value: (row: T) => Cell;
+  /** Numbers read best right-aligned. */
+  align?: 'left' | 'right';
+}
+
+export function cellText(cell: Cell): string {
+  if (cell === null || cell === undefined || cell === '') return '-';
+  if (typeof cell === 'boolean') return cell ? 'yes' : 'no';
+  return String(cell);
+}
+
+/** Columns padded to their widest cell, two spaces apart, no trailing spaces. */
+export function formatTable<T>(columns: readonly Column<T>[], rows: readonly T[]): string {
+  const cells = [columns.map((c) => c.header), ...rows.map((row) => columns.map((c) => cellText(c.value(row))))];
+  const widths = columns.map((_, i) => Math.max(...cells.map((line) => (line[i] ?? '').length)));
+  return cells
+    .map((line) =>
+      line
+        .map((text, i) => (columns[i]?.align === 'right' ? text.padStart(widths[i] ?? 0) : text.padEnd(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+/** "key  value" lines with the values aligned: one object shown for people. */
+export function formatFields(fields: ReadonlyArray<readonly [string, Cell]>): string {
+  const width = Math.max(0, ...fields.map(([key]) => key.length));
+  return fields.map(([key, value]) => `${key.padEnd(width)}  ${cellText(value)}`.trimEnd()).join('\n');
+}
+
+/**
+ * The text for `data` in `format`; `table` builds the human form, so that a command describes
+ * its data once and gets all three formats.
+ */
+export async function renderText(data: unknown, format: Format, table: () => string): Promise<string> {
+  if (format === 'json') return JSON.stringify(data, null, 2);
+  if (format === 'yaml') {
+    // Loaded only when asked for: the table and json paths stay free of the yaml module's cost.
+    const { toYaml } = await import('./yaml-text.ts');
+    return toYaml(data);
+  }
+  return table();
+}
+
+export async function render(data: unknown, format: Format, table: () => string): Promise<void> {
+  print(await renderText(data, format, table));
+}
+
+/** The "Examples:" block that ends every command's help. */
+export function examples(lines: readonly string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+}

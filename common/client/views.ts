@@ -1,0 +1,113 @@
+// What clients show: pure derivations from the raw documents read out of ZooKeeper. No IO here,
+// so the rules (a live-looking status without its `alive` ephemeral means dead; only the lock
+// holder is primary) are tested without a cluster.
+import {
+  DAEMON_STATES,
+  type CoordinatorState,
+  type DaemonState,
+  type NodeRole,
+  type NodeSpec,
+  type NodeStatus,
+} from '../zk/schema.ts';
+
+/** What the tree holds about one node, as read; the input of nodeView. */
+export interface NodeFacts {
+  spec: NodeSpec;
+  /** null until the node's pvcd writes its first status. */
+  status: NodeStatus | null;
+  /** Whether /nodes/<name>/alive exists, i.e. the node's pvcd holds a ZooKeeper session. */
+  alive: boolean;
+}
+
+export interface NodeView {
+  name: string;
+  role: NodeRole;
+  /** The state to show: the reported one, except a claimed live state without a session is 'dead'. */
+  daemonState: DaemonState;
+  /** The state to show: 'primary' only for the holder of /coordinator/primary. */
+  coordinatorState: CoordinatorState;
+  alive: boolean;
+  /** The daemon state as the node last wrote it; null when it has written no status yet. */
+  reportedDaemonState: DaemonState | null;
+  pvcdVersion: string | null;
+  pid: number | null;
+  /** The node's own wall clock at its last status write; for people, not for comparing. */
+  updatedAtMs: number | null;
+  host: NodeStatus['host'] | null;
+}
+
+/** States in which a pvcd holds its `alive` ephemeral; claiming one without it means it died. */
+const LIVE_DAEMON_STATES: ReadonlySet<DaemonState> = new Set(['init', 'run', 'shutdown']);
+
+export function shownDaemonState(status: NodeStatus | null, alive: boolean): DaemonState {
+  if (!status) return 'init';
+  if (LIVE_DAEMON_STATES.has(status.daemonState) && !alive) return 'dead';
+  return status.daemonState;
+}
+
+/**
+ * `primaryNode` is the node named in /coordinator/primary (null when nobody holds it). The lock is
+ * the truth: a status saying 'primary' may lag behind a handover or belong to a node that died.
+ */
+export function shownCoordinatorState(spec: NodeSpec, status: NodeStatus | null, primaryNode: string | null): CoordinatorState {
+  if (spec.name === primaryNode) return 'primary';
+  const reported = status?.coordinatorState ?? (spec.role === 'hypervisor' ? 'client' : 'secondary');
+  return reported === 'primary' ? 'secondary' : reported;
+}
+
+export function nodeView(facts: NodeFacts, primaryNode: string | null): NodeView {
+  const { spec, status, alive } = facts;
+  return {
+    name: spec.name,
+    role: spec.role,
+    daemonState: shownDaemonState(status, alive),
+    coordinatorState: shownCoordinatorState(spec, status, primaryNode),
+    alive,
+    reportedDaemonState: status?.daemonState ?? null,
+    pvcdVersion: status?.pvcdVersion ?? null,
+    pid: status?.pid ?? null,
+    updatedAtMs: status?.updatedAtMs ?? null,
+    host: status?.host ?? null,
+  };
+}
+
+/** Nodes sorted by name, so every listing comes out in the same order. */
+export function nodeViews(facts: readonly NodeFacts[], primaryNode: string | null): NodeView[] {
+  return facts.map((f) => nodeView(f, primaryNode)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+export interface NodeCounts {
+  total: number;
+  coordinators: number;
+  hypervisors: number;
+  /** Every daemon state is present, zero when no node is in it, so the shape never changes. */
+  byDaemonState: Record<DaemonState, number>;
+}
+
+export function countNodes(views: readonly NodeView[]): NodeCounts {
+  const byDaemonState = Object.fromEntries(DAEMON_STATES.map((s) => [s, 0])) as Record<DaemonState, number>;
+  let coordinators = 0;
+  for (const view of views) {
+    byDaemonState[view.daemonState] += 1;
+    if (view.role === 'coordinator') coordinators += 1;
+  }
+  return { total: views.length, coordinators, hypervisors: views.length - coordinators, byDaemonState };
+}
+
+/** 'not-serving': it answered, but has no quorum; 'unreachable': it did not answer in time. */
+export type ZkServerMode = 'leader' | 'follower' | 'standalone' | 'not-serving' | 'unreachable';
+
+export interface ZkServerView {
+  /** host:port as written in the connection. */
+  server: string;
+  mode: ZkServerMode;
+}
+
+export interface ClusterStatusView {
+  cluster: string;
+  schemaVersion: number;
+  /** The node holding /coordinator/primary; null while an election is in progress. */
+  primary: string | null;
+  nodes: NodeCounts;
+  zookeeper: ZkServerView[];
+}
