@@ -8,6 +8,7 @@ import { PvcError, errorMessage } from '../common/errors.ts';
 import { NAME_PATTERN, NAME_RULE } from '../common/names.ts';
 import { parseZkHosts } from '../common/zk/hosts.ts';
 import { NODE_ROLES } from '../common/zk/schema.ts';
+import { LEASE_SHARE_OF_SESSION } from './runtime/primary-lease.ts';
 
 const name = z.string().regex(NAME_PATTERN, NAME_RULE);
 const hosts = z.string().superRefine((value, ctx) => {
@@ -42,8 +43,12 @@ const ConfigDoc = z.strictObject({
       keepaliveIntervalMs: ms(100, 60_000, 1_000),
       /** Every controller re-reads everything this often, whatever the watches said. */
       resyncIntervalMs: ms(100, 600_000, 5_000),
-      /** How long one primary runnable may take to stop. */
-      runnableStopTimeoutMs: ms(100, 60_000, 5_000),
+      /**
+       * How long one primary runnable may take to stop. All of them must stop between the end of
+       * the primary lease and the end of the session (see primary-lease.ts), so the sum is
+       * checked against that margin below.
+       */
+      runnableStopTimeoutMs: ms(50, 60_000, 1_000),
       /** A clean shutdown (handover included) that takes longer than this ends in a plain exit. */
       shutdownTimeoutMs: ms(1_000, 300_000, 30_000),
     })
@@ -117,6 +122,14 @@ export function validateConfig(raw: unknown, source: string): PvcdConfig {
   }
   if (config.role === 'hypervisor' && config.coordinator.runnables.length > 0) {
     throw new PvcError('bad-input', `invalid pvcd config ${source}: coordinator.runnables is set but role is "hypervisor"`);
+  }
+  const marginMs = Math.floor(config.timeouts.sessionTimeoutMs * (1 - LEASE_SHARE_OF_SESSION));
+  const stopBudgetMs = config.timeouts.runnableStopTimeoutMs * Math.max(1, config.coordinator.runnables.length);
+  if (stopBudgetMs > marginMs) {
+    throw new PvcError(
+      'bad-input',
+      `invalid pvcd config ${source}: timeouts.runnableStopTimeoutMs ${config.timeouts.runnableStopTimeoutMs} x ${config.coordinator.runnables.length} runnables = ${stopBudgetMs} ms does not fit in the ${marginMs} ms between the primary lease's end and the session's (timeouts.sessionTimeoutMs ${config.timeouts.sessionTimeoutMs})`,
+    );
   }
   const password = config.zookeeper.password ?? readPasswordFile(config.zookeeper.passwordFile as string, source);
   return { ...config, zookeeper: { ...config.zookeeper, password } };

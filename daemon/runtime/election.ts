@@ -283,6 +283,8 @@ export class Election {
     this.loseLease('zookeeper session replaced');
     this.myCandidate = null;
     this.dropLock('session replaced');
+    // The ensemble may grant the new session another timeout; the lease follows it.
+    this.lease = PrimaryLease.forSession(this.options.store.sessionTimeoutMs());
     this.reconciler.trigger();
   }
 

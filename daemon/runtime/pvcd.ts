@@ -55,12 +55,15 @@ export class Pvcd {
     const foundVersion = await migrateSchema(store, layout);
     log.info({ foundVersion }, 'schema ready');
 
+    // The alive node (a child of the node's own) comes before any write that could change a
+    // running node: creating it is what refuses a second pvcd with this node's name.
+    await store.ensure(layout.node(config.node), { name: config.node, role: config.role });
+    this.removeAlive = await store.keepEphemeral(layout.nodeAlive(config.node), () => ({ pid: process.pid, sessionId: store.sessionId() }));
     await store.update(layout.node(config.node), (current) =>
       current?.role === config.role ? SKIP : { name: config.node, role: config.role },
     );
     this.keepalive = new Keepalive(store, layout.nodeStatus(config.node), () => this.statusDoc(), timeouts.keepaliveIntervalMs, log);
     await this.keepalive.writeNow();
-    this.removeAlive = await store.keepEphemeral(layout.nodeAlive(config.node), () => ({ pid: process.pid, sessionId: store.sessionId() }));
     this.keepalive.start();
 
     if (config.role === 'coordinator') {

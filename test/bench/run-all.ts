@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const ensemble = await startEnsemble({ dir: path.join(BENCH_DIR, 'zk'), size: 3, detached: false });
   const store = await connectStore(ensemble.hosts, { sessionTimeoutMs: 10_000 });
   const cluster = `bench-${process.pid}`;
-  const fleet = new PvcdFleet(ensemble.hosts, cluster, store, DEFAULT_SESSION_TIMEOUT_MS);
+  const fleet = new PvcdFleet(ensemble.hosts, cluster, store, { baseDir: BENCH_DIR, sessionTimeoutMs: DEFAULT_SESSION_TIMEOUT_MS });
   const layout = new ZkLayout(cluster);
   try {
     for (const node of NODES) fleet.start(node);

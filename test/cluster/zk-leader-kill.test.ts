@@ -19,7 +19,7 @@ let fleet: PvcdFleet;
 beforeAll(async () => {
   ensemble = await startEnsemble({ dir: path.join(inject('testRunDir'), `zk-leader-kill-${process.pid}`), size: 3, detached: false });
   store = await connectStore(ensemble.hosts);
-  fleet = new PvcdFleet(ensemble.hosts, uniqueClusterName('zkleader'), store);
+  fleet = new PvcdFleet(ensemble.hosts, uniqueClusterName('zkleader'), store, { baseDir: inject('testRunDir') });
   for (const node of NODES) fleet.start(node);
   await fleet.waitUntilServing(await fleet.waitForPrimary());
 });

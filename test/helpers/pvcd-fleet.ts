@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { NodeRole } from '../../common/zk/schema.ts';
 import { ZkLayout } from '../../common/zk/schema.ts';
 import type { ZkStore } from '../../common/zk/store.ts';
-import { REPO_ROOT, startPvcd, stopPvcd, signalIfAlive, waitGone, type PvcdProcess } from '../../scripts/lib/pvcd-process.ts';
+import { startPvcd, stopPvcd, signalIfAlive, waitGone, type PvcdProcess } from '../../scripts/lib/pvcd-process.ts';
 import { overlappingSpans, primarySpans, readJournal, type PrimarySpan } from './journals.ts';
 import { waitFor } from './wait.ts';
 import { TEST_SESSION_TIMEOUT_MS, testAuth } from './zk.ts';
@@ -19,14 +19,18 @@ export class PvcdFleet {
   private readonly processes = new Map<string, PvcdProcess>();
   private readonly everStarted: PvcdProcess[] = [];
 
+  private readonly sessionTimeoutMs: number;
+
+  /** `baseDir` holds the pvcd folders: the test run's folder (pruned with it) or the bench's. */
   constructor(
     readonly hosts: string,
     readonly cluster: string,
     readonly store: ZkStore,
-    private readonly sessionTimeoutMs: number | undefined = TEST_SESSION_TIMEOUT_MS,
+    options: { baseDir: string; sessionTimeoutMs?: number },
   ) {
     this.layout = new ZkLayout(cluster);
-    this.dir = path.join(REPO_ROOT, '.state', 'test-pvcd', `${cluster}`);
+    this.sessionTimeoutMs = options.sessionTimeoutMs ?? TEST_SESSION_TIMEOUT_MS;
+    this.dir = path.join(options.baseDir, 'pvcd', cluster);
     mkdirSync(this.dir, { recursive: true });
   }
 

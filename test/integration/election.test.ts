@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 async function threeCoordinators(prefix: string): Promise<PvcdFleet> {
-  const fleet = new PvcdFleet(inject('zkHosts'), uniqueClusterName(prefix), store);
+  const fleet = new PvcdFleet(inject('zkHosts'), uniqueClusterName(prefix), store, { baseDir: inject('testRunDir') });
   fleets.push(fleet);
   for (const node of ['c1', 'c2', 'c3']) fleet.start(node);
   const primary = await fleet.waitForPrimary();
@@ -145,7 +145,7 @@ describe('primary election', () => {
   });
 
   it('a hypervisor takes no part in the election and reports itself a client', async () => {
-    const fleet = new PvcdFleet(inject('zkHosts'), uniqueClusterName('hv'), store);
+    const fleet = new PvcdFleet(inject('zkHosts'), uniqueClusterName('hv'), store, { baseDir: inject('testRunDir') });
     fleets.push(fleet);
     fleet.start('c1');
     fleet.start('hv1', 'hypervisor');

@@ -5,12 +5,12 @@
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { run } from '../../common/exec.ts';
 import { REPO_ROOT, isAlive } from '../../scripts/lib/pvcd-process.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const clusterDir = path.join(mkdtempSync(path.join(REPO_ROOT, '.state', 'local-cluster-test-')), 'cluster');
+const clusterDir = path.join(mkdtempSync(path.join(inject('testRunDir'), 'local-cluster-')), 'cluster');
 const configDir = mkdtempSync(path.join(os.tmpdir(), 'pvc-config-'));
 const env = { ...process.env, PVC_LOCAL_CLUSTER_DIR: clusterDir, PVC_CONFIG_DIR: configDir } as Record<string, string>;
 

@@ -10,6 +10,7 @@ import { ZkLayout } from '../../common/zk/schema.ts';
 import type { ZkStore } from '../../common/zk/store.ts';
 import { REPO_ROOT } from '../../scripts/lib/pvcd-process.ts';
 import { findFreePorts } from '../../scripts/lib/ports.ts';
+import { PvcdFleet } from '../helpers/pvcd-fleet.ts';
 import { connectStore, testAuth, uniqueClusterName } from '../helpers/zk.ts';
 
 let store: ZkStore;
@@ -79,6 +80,25 @@ describe('pvcd refuses to run against a cluster it cannot understand or reach', 
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/schema version 99, newer than the 1/);
     expect(await store.stat(layout.node('n1'))).toBeNull();
+  });
+
+  it('a second pvcd with a running node\'s name: refused, and the running node\'s spec and status untouched', async () => {
+    const cluster = uniqueClusterName('dupe');
+    const fleet = new PvcdFleet(inject('zkHosts'), cluster, store, { baseDir: inject('testRunDir') });
+    try {
+      fleet.start('n1');
+      await fleet.waitUntilServing(await fleet.waitForPrimary());
+      const result = await runPvcd(config(cluster, 'timeouts: { sessionTimeoutMs: 2000 }').replace('role: coordinator', 'role: hypervisor'), `${cluster}-dupe`);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toMatch(/held by another live zookeeper session/);
+      expect((await store.get(fleet.layout.node('n1')))?.value.role).toBe('coordinator');
+      const status = (await store.get(fleet.layout.nodeStatus('n1')))?.value;
+      expect(status?.daemonState).toBe('run');
+      expect(status?.pid).toBe(fleet.process('n1').pid);
+      expect(await fleet.primary()).toBe('n1');
+    } finally {
+      await fleet.stopAll();
+    }
   });
 
   it('ZooKeeper unreachable: exits 2 naming the hosts', async () => {

@@ -48,6 +48,14 @@ describe('pvcd config', () => {
     expect(() => validateConfig({ ...base, coordinator: { runnables: ['primary-journal'] } }, 't')).toThrow(/primaryJournal\.path/);
   });
 
+  it('refuses runnable stop timeouts that do not fit between the lease end and the session end', () => {
+    const journal = { runnables: ['primary-journal'], primaryJournal: { path: '/tmp/j' } };
+    expect(() => validateConfig({ ...base, coordinator: journal, timeouts: { sessionTimeoutMs: 4_000, runnableStopTimeoutMs: 2_500 } }, 't')).toThrow(
+      /runnableStopTimeoutMs 2500 .* does not fit in the 2000 ms/,
+    );
+    expect(validateConfig({ ...base, coordinator: journal, timeouts: { sessionTimeoutMs: 4_000, runnableStopTimeoutMs: 2_000 } }, 't').timeouts.runnableStopTimeoutMs).toBe(2_000);
+  });
+
   it('refuses unknown flags and a missing --config, with the usage', () => {
     expect(() => loadConfig(['--nope'])).toThrow(/usage: pvcd/);
     expect(() => loadConfig([])).toThrow(/missing --config/);
