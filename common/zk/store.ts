@@ -61,6 +61,14 @@ export function isZkError(error: unknown, code: ZkCode): boolean {
   return error instanceof Exception && (error as InstanceType<typeof Exception>).getName() === code;
 }
 
+/**
+ * An error after which the same idempotent request may well succeed: the connection dropped
+ * (the request may or may not have been applied) or no answer came in time.
+ */
+export function isTransientError(error: unknown): boolean {
+  return isZkError(error, 'CONNECTION_LOSS') || (error instanceof PvcError && error.code === 'unreachable');
+}
+
 export function digestId(auth: ZkAuth): string {
   const hash = crypto.createHash('sha1').update(`${auth.user}:${auth.password}`).digest('base64');
   return `${auth.user}:${hash}`;

@@ -33,6 +33,7 @@ export class Election {
   private lease: PrimaryLease;
   private renewTimer: NodeJS.Timeout | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
+  private watchdogTimer: NodeJS.Timeout | null = null;
   private readonly unwatch: Array<() => void> = [];
   private readonly reconciler: Reconciler;
   private readonly onSession = (): void => this.sessionReplaced();
@@ -65,6 +66,11 @@ export class Election {
     this.unwatch.push(store.watch(layout.handover(), 'data', trigger));
     store.on('session', this.onSession);
     store.on('state', this.onStoreState);
+    // Belt and braces for the expiry timer: whatever path left runnables running without a
+    // valid lease and the lock, this stops them within one renewal interval.
+    this.watchdogTimer = setInterval(() => {
+      if (this.options.runnables.running && !this.mayActAsPrimary()) this.loseLease('running without a valid primary lease');
+    }, this.lease.renewIntervalMs);
     this.reconciler.start();
   }
 
@@ -86,6 +92,8 @@ export class Election {
     this.options.store.off('session', this.onSession);
     this.options.store.off('state', this.onStoreState);
     this.stopLeaseTimers();
+    if (this.watchdogTimer) clearInterval(this.watchdogTimer);
+    this.watchdogTimer = null;
   }
 
   private async pass(): Promise<void> {
@@ -112,17 +120,23 @@ export class Election {
       store.get(layout.handover()),
     ]);
     const mine = lock !== null && lock.value.sessionId === store.sessionId();
-    if (mine) this.renewLease(sentAtMs);
-    else if (this.holdsLock) this.dropLock('the primary lock is no longer ours');
-    const candidates: CandidateView[] = [];
+    if (mine) {
+      // A create whose answer was lost (CONNECTION_LOSS) may still have made us the holder.
+      if (!this.holdsLock) this.adoptLock();
+      this.renewLease(sentAtMs);
+    } else if (this.holdsLock) {
+      this.loseLease('the primary lock is no longer ours');
+      this.dropLock('the primary lock is no longer ours');
+    }
+    const parsed: CandidateView[] = [];
     for (const child of children) {
       try {
-        candidates.push(parseCandidateName(child));
+        parsed.push(parseCandidateName(child));
       } catch {
         this.options.log.warn({ child }, 'ignoring a foreign node in the election directory');
       }
     }
-    if (this.myCandidate && !children.includes(this.myCandidate)) this.myCandidate = null;
+    const candidates = await this.settleOwnCandidates(parsed);
     return {
       me: this.options.node,
       wantToServe: this.wantToServe,
@@ -133,6 +147,39 @@ export class Election {
       runnablesRunning: this.options.runnables.running,
       leaseValid: this.lease.valid(),
     };
+  }
+
+  /**
+   * Makes sure this session has at most one candidate and knows which it is. A sequential
+   * create (join, step-back, release) whose answer was lost to a connection loss may still have
+   * created a child: unknown to us, it could sit first in line for ever, with nobody taking the
+   * lock. Children named after this node and owned by this session are ours: the lowest is kept
+   * (adopted if we knew none), the others removed. Returns the candidates left.
+   */
+  private async settleOwnCandidates(candidates: CandidateView[]): Promise<CandidateView[]> {
+    const { store, layout, node } = this.options;
+    if (this.myCandidate && !candidates.some((c) => c.childName === this.myCandidate)) this.myCandidate = null;
+    const unknownOwn = candidates.filter((c) => c.node === node && c.childName !== this.myCandidate);
+    if (unknownOwn.length === 0) return candidates;
+    const session = store.sessionId();
+    const stats = await Promise.all(unknownOwn.map((c) => store.stat(layout.candidate(c.childName))));
+    const ours = [
+      ...candidates.filter((c) => c.childName === this.myCandidate),
+      ...unknownOwn.filter((_, i) => stats[i]?.ephemeralOwner === session),
+    ].sort((a, b) => a.seq - b.seq);
+    const [kept, ...extra] = ours;
+    if (kept && kept.childName !== this.myCandidate) {
+      this.options.log.warn({ candidate: kept.childName }, 'adopted an election candidate whose creation was not confirmed');
+      this.myCandidate = kept.childName;
+    }
+    for (const orphan of extra) await store.removeIfPresent(layout.candidate(orphan.childName));
+    return candidates.filter((c) => !extra.includes(c));
+  }
+
+  private adoptLock(): void {
+    this.options.log.warn('adopted the primary lock whose creation was not confirmed');
+    this.holdsLock = true;
+    this.scheduleRenewal();
   }
 
   private async apply(action: ElectionAction): Promise<void> {
@@ -233,10 +280,17 @@ export class Election {
 
   private renewLease(sentAtMs: number): void {
     this.lease.renew(sentAtMs);
+    this.armExpiry();
+  }
+
+  /** Stops primary work the moment the lease runs out, unless a renewal comes first. */
+  private armExpiry(): void {
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
-    // Fires when the lease would run out; a renewal in the meantime re-arms it.
     this.expiryTimer = setTimeout(() => {
-      if (!this.lease.valid()) this.loseLease('primary lease expired without word from zookeeper');
+      // Node's timers count from the event loop's cached clock, which can lag the monotonic
+      // clock by some milliseconds: a timer may fire just before the lease ends. Check again then.
+      if (this.lease.valid()) this.armExpiry();
+      else this.loseLease('primary lease expired without word from zookeeper');
     }, this.lease.remainingMs() + 1);
   }
 
@@ -275,7 +329,7 @@ export class Election {
     this.holdsLock = false;
     this.lease.revoke();
     this.stopLeaseTimers();
-    this.options.log.debug({ reason }, 'no longer holding the primary lock');
+    this.options.log.info({ reason }, 'no longer holding the primary lock');
   }
 
   private sessionReplaced(): void {

@@ -12,6 +12,7 @@ import { RunnableSet } from '../coordinator/runnables.ts';
 import { Election } from './election.ts';
 import { readHostStats } from './host-stats.ts';
 import { Keepalive } from './keepalive.ts';
+import { START_STEP_ATTEMPTS, retryTransient } from './retry.ts';
 
 export class Pvcd {
   private daemonState: DaemonState = 'init';
@@ -52,18 +53,16 @@ export class Pvcd {
     store.on('state', (state: string) => log.info({ zookeeper: state }, 'zookeeper connection state'));
     log.info({ sessionTimeoutMs: store.sessionTimeoutMs() }, 'connected to zookeeper');
 
-    const foundVersion = await migrateSchema(store, layout);
+    const foundVersion = await retryTransient('migrate the schema', () => migrateSchema(store, layout), log);
     log.info({ foundVersion }, 'schema ready');
 
     // The alive node (a child of the node's own) comes before any write that could change a
     // running node: creating it is what refuses a second pvcd with this node's name.
-    await store.ensure(layout.node(config.node), { name: config.node, role: config.role });
-    this.removeAlive = await store.keepEphemeral(layout.nodeAlive(config.node), () => ({ pid: process.pid, sessionId: store.sessionId() }));
-    await store.update(layout.node(config.node), (current) =>
-      current?.role === config.role ? SKIP : { name: config.node, role: config.role },
-    );
+    await retryTransient('register the node', () => store.ensure(layout.node(config.node), { name: config.node, role: config.role }), log);
+    this.removeAlive = await retryTransient('create the alive node', () => store.keepEphemeral(layout.nodeAlive(config.node), () => ({ pid: process.pid, sessionId: store.sessionId() })), log);
+    await retryTransient('record the role', () => store.update(layout.node(config.node), (current) => (current?.role === config.role ? SKIP : { name: config.node, role: config.role })), log);
     this.keepalive = new Keepalive(store, layout.nodeStatus(config.node), () => this.statusDoc(), timeouts.keepaliveIntervalMs, log);
-    await this.keepalive.writeNow();
+    await retryTransient('write the first status', () => (this.keepalive as Keepalive).writeNow(), log);
     this.keepalive.start();
 
     if (config.role === 'coordinator') {
@@ -81,7 +80,7 @@ export class Pvcd {
         },
       });
     }
-    await this.setDaemonState('run');
+    await this.setDaemonState('run', START_STEP_ATTEMPTS);
     this.election?.start();
     log.info('pvcd running');
   }
@@ -105,9 +104,11 @@ export class Pvcd {
     log.info('pvcd stopped');
   }
 
-  private async setDaemonState(state: DaemonState): Promise<void> {
+  /** Shutdown tries once (it must not hang on a ZooKeeper that is gone); start-up retries. */
+  private async setDaemonState(state: DaemonState, attempts = 1): Promise<void> {
     this.daemonState = state;
-    await this.keepalive?.writeNow();
+    const keepalive = this.keepalive;
+    if (keepalive) await retryTransient(`record daemon state ${state}`, () => keepalive.writeNow(), this.log, attempts);
   }
 
   private writeStatusSoon(): void {
