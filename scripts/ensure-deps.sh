@@ -43,3 +43,41 @@ if zk_missing; then
     exit 1
   fi
 fi
+
+# --- libvirt + QEMU (TCG) and the guest-build tools -------------------------------------------
+# The hypervisor tests run private libvirtd "nodes" (scripts/lib/libvirt-node.ts) and QEMU
+# guests under TCG; cpio packs the test guest's initrd (scripts/lib/test-guest.ts).
+# --no-install-recommends keeps the install to what these need (about 70 packages).
+VIRT_FILES='/usr/bin/qemu-system-x86_64 /usr/bin/qemu-img /usr/sbin/libvirtd /usr/sbin/virtlogd /usr/bin/virsh /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so /usr/sbin/dnsmasq /usr/bin/cpio'
+
+virt_missing() {
+  for f in $VIRT_FILES; do
+    [ -e "$f" ] || return 0
+  done
+  return 1
+}
+
+if virt_missing; then
+  if [ "$(id -u)" -ne 0 ]; then
+    say 'libvirt, qemu or cpio is missing and installing them needs root: run scripts/ensure-deps.sh as root' >&2
+    exit 1
+  fi
+  say 'installing qemu, libvirt and cpio (apt-get install --no-install-recommends)'
+  apt-get -q -o DPkg::Lock::Timeout=900 update >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=900 --no-install-recommends \
+    qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu dnsmasq-base cpio >/dev/null
+  if virt_missing; then
+    say "still missing after installing libvirt and qemu: one of $VIRT_FILES" >&2
+    exit 1
+  fi
+fi
+
+# libvirt's default network is marked autostart: the first libvirtd would create virbr0
+# (192.168.122.1) and a dnsmasq in the host's network namespace. Only the autostart link goes;
+# the network's definition stays. Each test node copies /etc/libvirt, so this also keeps the
+# link out of the copies.
+DEFAULT_NET_AUTOSTART=/etc/libvirt/qemu/networks/autostart/default.xml
+if [ -e "$DEFAULT_NET_AUTOSTART" ] || [ -L "$DEFAULT_NET_AUTOSTART" ]; then
+  say "removing $DEFAULT_NET_AUTOSTART (no libvirt default network on the host)"
+  rm -f "$DEFAULT_NET_AUTOSTART"
+fi

@@ -2,8 +2,8 @@
 // next one can finish) and ends by moving /schema/version up by one with compare-and-set, so
 // when several pvcd start at once exactly one of them records each step.
 import { PvcError } from '../errors.ts';
-import { SCHEMA_VERSION, type ZkLayout } from './schema.ts';
-import { isZkError, type ZkStore } from './store.ts';
+import { DEFAULT_VM_SELECTOR, SCHEMA_VERSION, type ZkLayout } from './schema.ts';
+import { SKIP, isZkError, type ZkStore } from './store.ts';
 
 export interface Migration {
   /** The version the tree has once this step is done. */
@@ -19,6 +19,17 @@ export const MIGRATIONS: readonly Migration[] = [
     async apply(store, layout) {
       for (const dir of layout.baseDirectories()) await store.ensure(dir, {});
       await store.ensure(layout.clusterInfo(), { name: layout.cluster });
+    },
+  },
+  {
+    to: 2,
+    name: 'add vms and the default vm selector',
+    async apply(store, layout) {
+      await store.ensure(layout.vmsDir(), {});
+      // Compare-and-set, and only when absent: a selector an operator already chose stays.
+      await store.update(layout.clusterInfo(), (info) =>
+        info === undefined || info.defaultVmSelector !== undefined ? SKIP : { ...info, defaultVmSelector: DEFAULT_VM_SELECTOR },
+      );
     },
   },
 ];

@@ -3,9 +3,12 @@
 // ZkLayout for a typed reference and hand it to the store, which validates on read and write.
 import { z } from 'zod';
 import { NAME_FRAGMENT, NAME_PATTERN, assertName } from '../names.ts';
+import { DEFAULT_VM_SELECTOR, VM_SELECTORS, VmSpecDoc, VmStatusDoc, type VmSelector, type VmSpec, type VmStatus } from './vm-schema.ts';
+
+export * from './vm-schema.ts';
 
 /** The version of the tree this code writes; see migrations.ts for how older trees move up. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Every cluster lives under this parent, so that several clusters can share one ensemble. */
 export const NAMESPACE_PATH = '/pvc';
@@ -15,6 +18,13 @@ export type DaemonState = (typeof DAEMON_STATES)[number];
 
 export const COORDINATOR_STATES = ['primary', 'secondary', 'takeover', 'relinquish', 'client'] as const;
 export type CoordinatorState = (typeof COORDINATOR_STATES)[number];
+
+/**
+ * PVC's node domain states: whether a node takes VMs (`ready`) or is being drained. Vocabulary
+ * only for now: placement reads it, and no znode holds it until `pvc node flush|ready` exist.
+ */
+export const NODE_DOMAIN_STATES = ['ready', 'flush', 'flushed', 'unflush', 'fence-flush'] as const;
+export type NodeDomainState = (typeof NODE_DOMAIN_STATES)[number];
 
 export const NODE_ROLES = ['coordinator', 'hypervisor'] as const;
 export type NodeRole = (typeof NODE_ROLES)[number];
@@ -28,8 +38,19 @@ export type Dir = z.infer<typeof DirDoc>;
 export const SchemaVersionDoc = z.strictObject({ version: z.number().int().min(1) });
 export type SchemaVersion = z.infer<typeof SchemaVersionDoc>;
 
-export const ClusterDoc = z.strictObject({ name: nodeName });
+export const ClusterDoc = z.strictObject({
+  name: nodeName,
+  /**
+   * The selector placement uses for a VM whose own selector is null. Optional because trees
+   * made before schema version 2 lack it; migration 2 writes DEFAULT_VM_SELECTOR there.
+   */
+  defaultVmSelector: z.enum(VM_SELECTORS).optional(),
+});
 export type ClusterInfo = z.infer<typeof ClusterDoc>;
+
+export function defaultVmSelectorOf(info: ClusterInfo): VmSelector {
+  return info.defaultVmSelector ?? DEFAULT_VM_SELECTOR;
+}
 
 /** Desired facts about a node; written when its pvcd registers (and later by the CLI). */
 export const NodeSpecDoc = z.strictObject({ name: nodeName, role: z.enum(NODE_ROLES) });
@@ -119,6 +140,10 @@ export class ZkLayout {
   }
   primary(): ZRef<Primary> { return ref(`${this.root}/coordinator/primary`, PrimaryDoc); }
   handover(): ZRef<Handover> { return ref(`${this.root}/coordinator/handover`, HandoverDoc); }
+  vmsDir(): ZRef<Dir> { return ref(`${this.root}/vms`, DirDoc); }
+  /** VM names are held to the node-name rule: they become znode names, domain names and file names. */
+  vm(name: string): ZRef<VmSpec> { return ref(`${this.root}/vms/${assertName('vm', name)}`, VmSpecDoc); }
+  vmStatus(name: string): ZRef<VmStatus> { return ref(`${this.vm(name).path}/status`, VmStatusDoc); }
 
   /** The persistent directories a fresh cluster starts with, parents first. */
   baseDirectories(): ZRef<Dir>[] {
@@ -161,4 +186,7 @@ export const SCHEMA_DESCRIPTION: ReadonlyArray<{ path: string; kind: ZnodeKind; 
   { path: '/pvc/<cluster>/coordinator/election/<node>_<seq>', kind: 'ephemeral-sequential', writer: 'each coordinator pvcd', holds: 'Candidate' },
   { path: '/pvc/<cluster>/coordinator/primary', kind: 'ephemeral', writer: 'the primary pvcd', holds: 'Primary' },
   { path: '/pvc/<cluster>/coordinator/handover', kind: 'persistent', writer: 'pvc node primary|secondary; removed by the next primary', holds: 'Handover' },
+  { path: '/pvc/<cluster>/vms', kind: 'persistent', writer: 'pvcd migrations (migration 2)', holds: '{}' },
+  { path: '/pvc/<cluster>/vms/<vm>', kind: 'persistent', writer: 'clients (define, modify, state changes); the primary (placement)', holds: 'VmSpec' },
+  { path: '/pvc/<cluster>/vms/<vm>/status', kind: 'persistent', writer: 'pvcd of the node running <vm> only', holds: 'VmStatus' },
 ];

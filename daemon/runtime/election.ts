@@ -77,8 +77,10 @@ export class Election {
   /** Hands the role over (when primary) and leaves the election; best effort when ZooKeeper is gone. */
   async stop(): Promise<void> {
     this.wantToServe = false;
+    // One more pass with wantToServe off; stopping the reconciler waits for it and keeps watch
+    // events from starting another beside the final pass below.
     this.reconciler.trigger();
-    await this.reconciler.settle();
+    await this.reconciler.stop();
     if (this.holdsLock || this.myCandidate) {
       try {
         await this.pass();
@@ -87,7 +89,6 @@ export class Election {
       }
     }
     await this.options.runnables.stopAll('shutting down');
-    await this.reconciler.stop();
     for (const stop of this.unwatch.splice(0)) stop();
     this.options.store.off('session', this.onSession);
     this.options.store.off('state', this.onStoreState);
@@ -197,7 +198,7 @@ export class Election {
         this.myCandidate = null;
         return;
       case 'step-back':
-        await this.requeue(true);
+        await this.requeue();
         return;
       case 'acquire':
         await this.acquire(action.clearHandoverVersion);
@@ -261,13 +262,13 @@ export class Election {
   }
 
   /** Moves this node's candidate to the back of the line, in one transaction. */
-  private async requeue(rejoin: boolean): Promise<void> {
+  private async requeue(): Promise<void> {
     const { store, layout, node } = this.options;
     const tx = store.transaction();
     if (this.myCandidate) tx.remove(layout.candidate(this.myCandidate));
-    if (rejoin) tx.create(layout.newCandidate(node), { node }, 'ephemeral-sequential');
+    tx.create(layout.newCandidate(node), { node }, 'ephemeral-sequential');
     const paths = await tx.commit();
-    this.myCandidate = rejoin ? lastPathSegment(paths[paths.length - 1] ?? '') : null;
+    this.myCandidate = lastPathSegment(paths[paths.length - 1] ?? '');
   }
 
   private primaryContext() {

@@ -412,40 +412,62 @@ describe('unreachable', () => {
 });
 
 describe('migrations', () => {
-  it('creates the base tree at version 1 and is idempotent', async () => {
+  it('creates the tree at SCHEMA_VERSION (2) and is idempotent', async () => {
     const store = await connectStore(hosts);
     const layout = new ZkLayout(uniqueClusterName('migrate'));
     expectPvcError(await rejection(checkSchema(store, layout)), 'not-found', `"${layout.cluster}"`);
-    expect(SCHEMA_VERSION).toBe(1);
+    expect(SCHEMA_VERSION).toBe(2);
     expect(await migrateSchema(store, layout)).toBe(0);
-    for (const dir of layout.baseDirectories()) expect(await store.get(dir), dir.path).toEqual({ value: {}, version: 0 });
-    expect(await store.get(layout.clusterInfo())).toEqual({ value: { name: layout.cluster }, version: 0 });
-    expect(await store.get(layout.schemaVersion())).toEqual({ value: { version: 1 }, version: 0 });
-    expect(await checkSchema(store, layout)).toBe(1);
+    for (const dir of [...layout.baseDirectories(), layout.vmsDir()]) expect(await store.get(dir), dir.path).toEqual({ value: {}, version: 0 });
+    // Migration 1 writes the name, migration 2 adds the default selector: two writes.
+    const info = { value: { name: layout.cluster, defaultVmSelector: 'mem' }, version: 1 };
+    expect(await store.get(layout.clusterInfo())).toEqual(info);
+    // One create (step 1) and one compare-and-set (step 2).
+    expect(await store.get(layout.schemaVersion())).toEqual({ value: { version: 2 }, version: 1 });
+    expect(await checkSchema(store, layout)).toBe(2);
 
     const before = await store.children(layout.clusterRoot());
-    expect(await migrateSchema(store, layout)).toBe(1);
-    expect(await store.get(layout.schemaVersion())).toEqual({ value: { version: 1 }, version: 0 });
-    expect(await store.get(layout.clusterInfo())).toEqual({ value: { name: layout.cluster }, version: 0 });
+    expect(await migrateSchema(store, layout)).toBe(2);
+    expect(await store.get(layout.schemaVersion())).toEqual({ value: { version: 2 }, version: 1 });
+    expect(await store.get(layout.clusterInfo())).toEqual(info);
     expect(await store.children(layout.clusterRoot())).toEqual(before);
+  });
+
+  it('moves a version 1 tree to version 2, keeping a selector already chosen', async () => {
+    const store = await connectStore(hosts);
+    const layout = new ZkLayout(uniqueClusterName('migrate12'));
+    expect(await migrateSchema(store, layout, MIGRATIONS, 1)).toBe(0);
+    expect(await store.get(layout.vmsDir())).toBeNull();
+    expect((await store.get(layout.clusterInfo()))?.value).toEqual({ name: layout.cluster });
+    expect(await migrateSchema(store, layout)).toBe(1);
+    expect((await store.get(layout.vmsDir()))?.value).toEqual({});
+    expect((await store.get(layout.clusterInfo()))?.value).toEqual({ name: layout.cluster, defaultVmSelector: 'mem' });
+
+    // Step 2 run again over an operator's choice (as a pvcd that died before recording it would): kept.
+    await store.set(layout.clusterInfo(), { name: layout.cluster, defaultVmSelector: 'vms' });
+    const step2 = MIGRATIONS.find((m) => m.to === 2) as Migration;
+    await step2.apply(store, layout);
+    expect((await store.get(layout.clusterInfo()))?.value).toEqual({ name: layout.cluster, defaultVmSelector: 'vms' });
   });
 
   it('is safe when several stores run it at once, each step recorded once', async () => {
     const stores = await Promise.all(Array.from({ length: 4 }, () => connectStore(hosts)));
     const layout = new ZkLayout(uniqueClusterName('migrateconc'));
     const results = await Promise.all(stores.map((store) => migrateSchema(store, layout)));
-    expect(results.every((found) => found === 0 || found === 1)).toBe(true);
-    expect(await stores[0]?.get(layout.schemaVersion())).toEqual({ value: { version: 1 }, version: 0 });
+    expect(results.every((found) => found >= 0 && found <= SCHEMA_VERSION)).toBe(true);
+    // One create and one compare-and-set per step after the first, whoever recorded them.
+    expect(await stores[0]?.get(layout.schemaVersion())).toEqual({ value: { version: SCHEMA_VERSION }, version: SCHEMA_VERSION - 1 });
 
     // Two more steps, run by all four at once: each lands, and the version moves once per step.
+    const next = SCHEMA_VERSION + 1;
     const extra: Migration[] = [
       ...MIGRATIONS,
-      { to: 2, name: 'add m2', apply: async (store, l) => void (await store.ensure(l.node('m2'), hv('m2'))) },
-      { to: 3, name: 'add m3', apply: async (store, l) => void (await store.ensure(l.node('m3'), hv('m3'))) },
+      { to: next, name: 'add m2', apply: async (store, l) => void (await store.ensure(l.node('m2'), hv('m2'))) },
+      { to: next + 1, name: 'add m3', apply: async (store, l) => void (await store.ensure(l.node('m3'), hv('m3'))) },
     ];
-    await Promise.all(stores.map((store) => migrateSchema(store, layout, extra, 3)));
+    await Promise.all(stores.map((store) => migrateSchema(store, layout, extra, next + 1)));
     const store = stores[0] as ZkStore;
-    expect(await store.get(layout.schemaVersion())).toEqual({ value: { version: 3 }, version: 2 });
+    expect(await store.get(layout.schemaVersion())).toEqual({ value: { version: next + 1 }, version: next });
     expect((await store.children(layout.nodesDir())).sort()).toEqual(['m2', 'm3']);
   });
 
