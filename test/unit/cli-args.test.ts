@@ -8,17 +8,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseMs, readPassword } from '../../cli/args.ts';
 import { buildProgram, main } from '../../cli/main.ts';
 import { setTerminal } from '../../cli/output.ts';
-import { PvcError } from '../../common/errors.ts';
+import { thrown } from '../helpers/thrown.ts';
 
-function thrown(fn: () => unknown): PvcError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof PvcError) return error;
-    throw error;
-  }
-  throw new Error('expected a throw');
-}
 
 let dir: string;
 let out: string;

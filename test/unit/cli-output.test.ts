@@ -8,17 +8,8 @@ import { handoverText, nodeInfoTable, nodeListTable } from '../../cli/node.ts';
 import { cellText, formatFields, formatTable, parseFormat, print, printError, renderText, setTerminal } from '../../cli/output.ts';
 import type { HandoverResult } from '../../common/client/handover.ts';
 import type { ClusterStatusView, NodeView } from '../../common/client/views.ts';
-import { PvcError } from '../../common/errors.ts';
+import { thrown } from '../helpers/thrown.ts';
 
-function thrown(fn: () => unknown): PvcError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof PvcError) return error;
-    throw error;
-  }
-  throw new Error('expected a throw');
-}
 
 const NODE: NodeView = {
   name: 'coord1',

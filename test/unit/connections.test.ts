@@ -15,7 +15,7 @@ import {
   setDefaultConnection,
   type Connection,
 } from '../../common/connections.ts';
-import { PvcError } from '../../common/errors.ts';
+import { thrown } from '../helpers/thrown.ts';
 
 let dir: string;
 let env: Record<string, string | undefined>;
@@ -33,15 +33,6 @@ function conn(name: string, extra: Partial<Connection> = {}): Connection {
   return { name, hosts: '127.0.0.1:2181,127.0.0.1:2182', cluster: 'prod', user: 'pvc', password: `secret-${name}`, ...extra };
 }
 
-function thrown(fn: () => unknown): PvcError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof PvcError) return error;
-    throw error;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('where the file is', () => {
   it('uses PVC_CONFIG_DIR, else XDG_CONFIG_HOME/pvc, else ~/.config/pvc', () => {
