@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import type { NodeView } from '../../common/client/views.ts';
 import { migrateSchema } from '../../common/zk/migrations.ts';
-import { ZkLayout, type CoordinatorState, type DaemonState, type NodeRole, type NodeStatus } from '../../common/zk/schema.ts';
+import { SCHEMA_VERSION, ZkLayout, type CoordinatorState, type DaemonState, type NodeRole, type NodeStatus } from '../../common/zk/schema.ts';
 import type { ZkStore } from '../../common/zk/store.ts';
 import { findFreePorts } from '../../scripts/lib/ports.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -249,7 +249,7 @@ describe('reading a cluster', () => {
     const view = await pvcJson<Record<string, unknown>>(['--connection', conn, 'cluster', 'status']);
     expect(view).toMatchObject({
       cluster: layout.cluster,
-      schemaVersion: 1,
+      schemaVersion: SCHEMA_VERSION,
       primary: 'c1',
       nodes: { total: 7, coordinators: 4, hypervisors: 3, byDaemonState: { init: 1, run: 4, shutdown: 0, stop: 1, dead: 1, fenced: 0 } },
     });

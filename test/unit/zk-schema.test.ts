@@ -80,6 +80,16 @@ describe('layout', () => {
     expect(layout.candidate('hv1_0000000007').path).toBe('/pvc/c1/coordinator/election/hv1_0000000007');
     expect(layout.primary().path).toBe('/pvc/c1/coordinator/primary');
     expect(layout.handover().path).toBe('/pvc/c1/coordinator/handover');
+    expect(layout.vmsDir().path).toBe('/pvc/c1/vms');
+    expect(layout.vm('web-1').path).toBe('/pvc/c1/vms/web-1');
+    expect(layout.vmStatus('web-1').path).toBe('/pvc/c1/vms/web-1/status');
+  });
+
+  it('refuses a vm name that is not a valid name, naming it', () => {
+    for (const bad of ['../x', 'Web1', "a'\"<b>&", '']) {
+      expect(() => layout.vm(bad)).toThrow(`invalid vm name ${JSON.stringify(bad)}`);
+      expect(() => layout.vmStatus(bad)).toThrow(JSON.stringify(bad));
+    }
   });
 
   it('keeps two clusters apart', () => {
@@ -99,11 +109,15 @@ describe('layout', () => {
   it('describes every path it builds in SCHEMA_DESCRIPTION', () => {
     const described = new Set(SCHEMA_DESCRIPTION.map((entry) => entry.path));
     const generic = (p: string): string =>
-      p.replace(/^\/pvc\/c1/, '/pvc/<cluster>').replace(/\/nodes\/hv1/, '/nodes/<node>').replace(/\/hv1_\d{10}$/, '/<node>_<seq>');
+      p
+        .replace(/^\/pvc\/c1/, '/pvc/<cluster>')
+        .replace(/\/nodes\/hv1/, '/nodes/<node>')
+        .replace(/\/hv1_\d{10}$/, '/<node>_<seq>')
+        .replace(/\/vms\/vm1/, '/vms/<vm>');
     const refs = [
       layout.namespace(), layout.clusterRoot(), layout.schemaDir(), layout.schemaVersion(), layout.clusterInfo(), layout.nodesDir(),
       layout.node('hv1'), layout.nodeStatus('hv1'), layout.nodeAlive('hv1'), layout.coordinatorDir(), layout.electionDir(),
-      layout.candidate('hv1_0000000001'), layout.primary(), layout.handover(),
+      layout.candidate('hv1_0000000001'), layout.primary(), layout.handover(), layout.vmsDir(), layout.vm('vm1'), layout.vmStatus('vm1'),
     ];
     for (const ref of refs) expect(described, ref.path).toContain(generic(ref.path));
     expect(SCHEMA_DESCRIPTION.length).toBe(refs.length);
@@ -159,6 +173,7 @@ describe('codecs', () => {
     expect(DirDoc.parse({})).toEqual({});
     expect(SchemaVersionDoc.parse({ version: 1 })).toEqual({ version: 1 });
     expect(ClusterDoc.parse({ name: 'c1' })).toEqual({ name: 'c1' });
+    expect(ClusterDoc.parse({ name: 'c1', defaultVmSelector: 'vms' })).toEqual({ name: 'c1', defaultVmSelector: 'vms' });
     expect(NodeSpecDoc.parse({ name: 'hv1', role: 'coordinator' })).toEqual({ name: 'hv1', role: 'coordinator' });
     expect(NodeStatusDoc.parse(status)).toEqual(status);
     expect(AliveDoc.parse({ pid: 1, sessionId: '0100abcd' })).toEqual({ pid: 1, sessionId: '0100abcd' });
@@ -174,6 +189,7 @@ describe('codecs', () => {
     ['schema version 1.5', SchemaVersionDoc, { version: 1.5 }],
     ['schema version as text', SchemaVersionDoc, { version: '1' }],
     ['cluster with an invalid name', ClusterDoc, { name: 'Bad Name' }],
+    ['cluster with an unknown default selector', ClusterDoc, { name: 'c1', defaultVmSelector: 'random' }],
     ['node spec with an upper-case name', NodeSpecDoc, { name: 'HV1', role: 'hypervisor' }],
     ['node spec with an unknown role', NodeSpecDoc, { name: 'hv1', role: 'storage' }],
     ['node spec with an extra field', NodeSpecDoc, { name: 'hv1', role: 'hypervisor', extra: true }],
