@@ -73,8 +73,24 @@ export const NodeStatusDoc = z.strictObject({
     memoryFreeMiB: z.number().int().nonnegative(),
     uptimeS: z.number().int().nonnegative(),
   }),
+  /**
+   * The node's hypervisor, when pvcd drives one (absent or null: this node runs no VMs).
+   * Placement reads its size; other nodes' pvcd read `uri` to migrate VMs here.
+   */
+  hypervisor: z
+    .strictObject({
+      /** How other nodes' libvirtd reach this node's hypervisor (peer-to-peer migration). */
+      uri: z.string().min(1),
+      /** Where QEMU should send memory during a migration to this node; null: libvirt's choice. */
+      migrateUri: z.string().min(1).nullable(),
+      cpus: z.number().int().positive(),
+      memoryMiB: z.number().int().positive(),
+    })
+    .nullable()
+    .optional(),
 });
 export type NodeStatus = z.infer<typeof NodeStatusDoc>;
+export type NodeHypervisor = NonNullable<NodeStatus['hypervisor']>;
 
 /** Ephemeral: exists while the node's pvcd holds a ZooKeeper session. */
 export const AliveDoc = z.strictObject({ pid: z.number().int().positive(), sessionId: z.string().min(1) });
@@ -91,6 +107,10 @@ export type Primary = z.infer<typeof PrimaryDoc>;
 /** A planned handover: `from` steps down; `to` (or, when null, the next in line) takes over. */
 export const HandoverDoc = z.strictObject({ from: nodeName, to: nodeName.nullable() });
 export type Handover = z.infer<typeof HandoverDoc>;
+
+/** Written by the primary's placement for a VM it could not place; removed once placed. */
+export const VmUnplacedDoc = z.strictObject({ reason: z.string().min(1).max(1_000) });
+export type VmUnplaced = z.infer<typeof VmUnplacedDoc>;
 
 export interface Codec<T> {
   parse(raw: unknown): T;
@@ -144,6 +164,8 @@ export class ZkLayout {
   /** VM names are held to the node-name rule: they become znode names, domain names and file names. */
   vm(name: string): ZRef<VmSpec> { return ref(`${this.root}/vms/${assertName('vm', name)}`, VmSpecDoc); }
   vmStatus(name: string): ZRef<VmStatus> { return ref(`${this.vm(name).path}/status`, VmStatusDoc); }
+  /** Why placement could not give the VM a node; present only while that is so. */
+  vmUnplaced(name: string): ZRef<VmUnplaced> { return ref(`${this.vm(name).path}/unplaced`, VmUnplacedDoc); }
 
   /** The persistent directories a fresh cluster starts with, parents first. */
   baseDirectories(): ZRef<Dir>[] {
@@ -189,4 +211,5 @@ export const SCHEMA_DESCRIPTION: ReadonlyArray<{ path: string; kind: ZnodeKind; 
   { path: '/pvc/<cluster>/vms', kind: 'persistent', writer: 'pvcd migrations (migration 2)', holds: '{}' },
   { path: '/pvc/<cluster>/vms/<vm>', kind: 'persistent', writer: 'clients (define, modify, state changes); the primary (placement)', holds: 'VmSpec' },
   { path: '/pvc/<cluster>/vms/<vm>/status', kind: 'persistent', writer: 'pvcd of the node running <vm> only', holds: 'VmStatus' },
+  { path: '/pvc/<cluster>/vms/<vm>/unplaced', kind: 'persistent', writer: 'the primary (placement); removed once placed', holds: 'VmUnplaced' },
 ];

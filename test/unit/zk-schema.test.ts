@@ -117,7 +117,7 @@ describe('layout', () => {
     const refs = [
       layout.namespace(), layout.clusterRoot(), layout.schemaDir(), layout.schemaVersion(), layout.clusterInfo(), layout.nodesDir(),
       layout.node('hv1'), layout.nodeStatus('hv1'), layout.nodeAlive('hv1'), layout.coordinatorDir(), layout.electionDir(),
-      layout.candidate('hv1_0000000001'), layout.primary(), layout.handover(), layout.vmsDir(), layout.vm('vm1'), layout.vmStatus('vm1'),
+      layout.candidate('hv1_0000000001'), layout.primary(), layout.handover(), layout.vmsDir(), layout.vm('vm1'), layout.vmStatus('vm1'), layout.vmUnplaced('vm1'),
     ];
     for (const ref of refs) expect(described, ref.path).toContain(generic(ref.path));
     expect(SCHEMA_DESCRIPTION.length).toBe(refs.length);
