@@ -20,7 +20,8 @@ const hosts = z.string().superRefine((value, ctx) => {
 });
 const ms = (min: number, max: number, fallback: number) => z.number().int().min(min).max(max).default(fallback);
 
-export const RUNNABLE_NAMES = ['primary-journal'] as const;
+export const RUNNABLE_NAMES = ['primary-journal', 'placement'] as const;
+export const HYPERVISOR_DRIVERS = ['libvirt', 'sim'] as const;
 
 const ConfigDoc = z.strictObject({
   cluster: name,
@@ -48,7 +49,7 @@ const ConfigDoc = z.strictObject({
        * the primary lease and the end of the session (see primary-lease.ts), so the sum is
        * checked against that margin below.
        */
-      runnableStopTimeoutMs: ms(50, 60_000, 1_000),
+      runnableStopTimeoutMs: z.number().int().min(50).max(60_000).optional(),
       /** A clean shutdown (handover included) that takes longer than this ends in a plain exit. */
       shutdownTimeoutMs: ms(1_000, 300_000, 30_000),
     })
@@ -59,10 +60,27 @@ const ConfigDoc = z.strictObject({
       primaryJournal: z.strictObject({ path: z.string().min(1), tickIntervalMs: ms(10, 60_000, 100) }).optional(),
     })
     .prefault({}),
+  /** The node's hypervisor; absent: this node runs no VMs (placement skips it). */
+  hypervisor: z
+    .strictObject({
+      /** libvirt through virsh, or the simulated world of test/helpers/sim-world-server.ts. */
+      driver: z.enum(HYPERVISOR_DRIVERS),
+      /** libvirt: this node's connection URI; sim: the sim world's URL. */
+      uri: z.string().min(1),
+      /** How other nodes' libvirtd reach this one for peer-to-peer migration; default: uri. */
+      peerUri: z.string().min(1).optional(),
+      /** Where QEMU sends memory when migrating to this node, e.g. tcp://10.0.0.5:49152. */
+      migrateUri: z.string().min(1).nullable().default(null),
+      /** Serial console logs of this node's VMs (`pvc vm log` reads them). */
+      consoleLogDir: z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path'),
+      /** A guest gets this long after the ACPI power button before it is destroyed. */
+      shutdownTimeoutMs: ms(0, 3_600_000, 30_000),
+    })
+    .optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 
-export type PvcdConfig = z.infer<typeof ConfigDoc> & { zookeeper: { password: string } };
+export type PvcdConfig = z.infer<typeof ConfigDoc> & { zookeeper: { password: string }; timeouts: { runnableStopTimeoutMs: number } };
 
 export const PVCD_USAGE = `usage: pvcd --config FILE [--cluster NAME] [--node NAME] [--role coordinator|hypervisor]
             [--zk-hosts HOST:PORT,...] [--log-level LEVEL]
@@ -123,16 +141,28 @@ export function validateConfig(raw: unknown, source: string): PvcdConfig {
   if (config.role === 'hypervisor' && config.coordinator.runnables.length > 0) {
     throw new PvcError('bad-input', `invalid pvcd config ${source}: coordinator.runnables is set but role is "hypervisor"`);
   }
+  const runnableStopTimeoutMs = runnableStopBudget(config, source);
+  const password = config.zookeeper.password ?? readPasswordFile(config.zookeeper.passwordFile as string, source);
+  return { ...config, timeouts: { ...config.timeouts, runnableStopTimeoutMs }, zookeeper: { ...config.zookeeper, password } };
+}
+
+/**
+ * Every runnable must have stopped between the end of the primary lease and the end of the
+ * session (see runtime/primary-lease.ts). Unset, each runnable gets an equal share of that
+ * margin; set, the per-runnable timeout must fit in it.
+ */
+function runnableStopBudget(config: z.infer<typeof ConfigDoc>, source: string): number {
   const marginMs = Math.floor(config.timeouts.sessionTimeoutMs * (1 - LEASE_SHARE_OF_SESSION));
-  const stopBudgetMs = config.timeouts.runnableStopTimeoutMs * Math.max(1, config.coordinator.runnables.length);
-  if (stopBudgetMs > marginMs) {
+  const count = Math.max(1, config.coordinator.runnables.length);
+  const asked = config.timeouts.runnableStopTimeoutMs;
+  if (asked === undefined) return Math.floor(marginMs / count);
+  if (asked * count > marginMs) {
     throw new PvcError(
       'bad-input',
-      `invalid pvcd config ${source}: timeouts.runnableStopTimeoutMs ${config.timeouts.runnableStopTimeoutMs} x ${config.coordinator.runnables.length} runnables = ${stopBudgetMs} ms does not fit in the ${marginMs} ms between the primary lease's end and the session's (timeouts.sessionTimeoutMs ${config.timeouts.sessionTimeoutMs})`,
+      `invalid pvcd config ${source}: timeouts.runnableStopTimeoutMs ${asked} x ${count} runnables = ${asked * count} ms does not fit in the ${marginMs} ms between the primary lease's end and the session's (timeouts.sessionTimeoutMs ${config.timeouts.sessionTimeoutMs})`,
     );
   }
-  const password = config.zookeeper.password ?? readPasswordFile(config.zookeeper.passwordFile as string, source);
-  return { ...config, zookeeper: { ...config.zookeeper, password } };
+  return asked;
 }
 
 function readConfigFile(path: string): Record<string, unknown> {

@@ -220,7 +220,10 @@ export class ZkStore extends EventEmitter {
         else await this.create(ref, next);
         return next;
       } catch (error) {
-        if (isZkError(error, 'BAD_VERSION') || isZkError(error, 'NODE_EXISTS') || isZkError(error, 'NO_NODE')) continue;
+        // Lost a race: changed (BAD_VERSION), created (NODE_EXISTS) or removed (NO_NODE on set)
+        // since the read. NO_NODE on create means the parent is missing: retrying cannot help.
+        const raced = isZkError(error, 'BAD_VERSION') || isZkError(error, 'NODE_EXISTS') || (current !== null && isZkError(error, 'NO_NODE'));
+        if (raced) continue;
         throw error;
       }
     }

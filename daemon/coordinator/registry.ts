@@ -1,10 +1,11 @@
 // Which primary runnables a coordinator runs, by the names its config lists. DHCP, DNS, boot
 // services, fencing and placement join this list in later work.
 import type { PvcdConfig } from '../config.ts';
+import { PlacementRunnable, type PlacementDeps } from './placement-runnable.ts';
 import { PrimaryJournal } from './primary-journal.ts';
 import type { Runnable } from './runnables.ts';
 
-export function buildRunnables(config: PvcdConfig): Runnable[] {
+export function buildRunnables(config: PvcdConfig, deps: PlacementDeps): Runnable[] {
   return config.coordinator.runnables.map((name): Runnable => {
     switch (name) {
       case 'primary-journal': {
@@ -12,6 +13,8 @@ export function buildRunnables(config: PvcdConfig): Runnable[] {
         if (!journal) throw new Error('primary-journal runnable without a journal path (config validation should have refused it)');
         return new PrimaryJournal(journal.path, journal.tickIntervalMs);
       }
+      case 'placement':
+        return new PlacementRunnable(deps);
       default: {
         const unknown: never = name;
         throw new Error(`unknown runnable ${String(unknown)}`);

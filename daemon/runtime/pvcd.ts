@@ -4,7 +4,9 @@ import type { Logger } from 'pino';
 import { errorMessage } from '../../common/errors.ts';
 import { migrateSchema } from '../../common/zk/migrations.ts';
 import { SKIP, ZkStore } from '../../common/zk/store.ts';
-import { ZkLayout, type CoordinatorState, type DaemonState } from '../../common/zk/schema.ts';
+import { ZkLayout, type CoordinatorState, type DaemonState, type NodeHypervisor } from '../../common/zk/schema.ts';
+import { createHypervisor, type HypervisorConfig } from '../drivers/hypervisor/factory.ts';
+import { VmController } from './vm-controller.ts';
 import { PVC_VERSION } from '../../common/version.ts';
 import type { PvcdConfig } from '../config.ts';
 import { buildRunnables } from '../coordinator/registry.ts';
@@ -21,6 +23,8 @@ export class Pvcd {
   private keepalive: Keepalive | null = null;
   private election: Election | null = null;
   private removeAlive: (() => Promise<void>) | null = null;
+  private vms: VmController | null = null;
+  private hypervisor: NodeHypervisor | null = null;
   private stopping: Promise<void> | null = null;
   private readonly layout: ZkLayout;
 
@@ -61,12 +65,13 @@ export class Pvcd {
     await retryTransient('register the node', () => store.ensure(layout.node(config.node), { name: config.node, role: config.role }), log);
     this.removeAlive = await retryTransient('create the alive node', () => store.keepEphemeral(layout.nodeAlive(config.node), () => ({ pid: process.pid, sessionId: store.sessionId() })), log);
     await retryTransient('record the role', () => store.update(layout.node(config.node), (current) => (current?.role === config.role ? SKIP : { name: config.node, role: config.role })), log);
+    if (config.hypervisor) await this.connectHypervisor(config.hypervisor);
     this.keepalive = new Keepalive(store, layout.nodeStatus(config.node), () => this.statusDoc(), timeouts.keepaliveIntervalMs, log);
     await retryTransient('write the first status', () => (this.keepalive as Keepalive).writeNow(), log);
     this.keepalive.start();
 
     if (config.role === 'coordinator') {
-      const runnables = new RunnableSet(buildRunnables(config), timeouts.runnableStopTimeoutMs, log);
+      const runnables = new RunnableSet(buildRunnables(config, { store, layout, resyncIntervalMs: timeouts.resyncIntervalMs }), timeouts.runnableStopTimeoutMs, log);
       this.election = new Election({
         store,
         layout,
@@ -82,7 +87,28 @@ export class Pvcd {
     }
     await this.setDaemonState('run', START_STEP_ATTEMPTS);
     this.election?.start();
+    this.vms?.start();
     log.info('pvcd running');
+  }
+
+  /** Learns the hypervisor's size (retrying while it starts) and builds the VM controller. */
+  private async connectHypervisor(hv: HypervisorConfig): Promise<void> {
+    const { config, layout, log } = this;
+    const store = this.store as ZkStore;
+    const driver = createHypervisor(hv, config.node);
+    const host = await retryTransient('reach the hypervisor', () => driver.hostInfo(), log);
+    this.hypervisor = { uri: hv.peerUri ?? hv.uri, migrateUri: hv.migrateUri, cpus: host.cpus, memoryMiB: host.memoryMiB };
+    log.info({ hypervisor: this.hypervisor }, 'hypervisor ready');
+    this.vms = new VmController({
+      store,
+      layout,
+      node: config.node,
+      driver,
+      facts: { node: config.node, consoleLogDir: hv.consoleLogDir, rbd: null, bridges: {} },
+      shutdownTimeoutMs: hv.shutdownTimeoutMs,
+      resyncIntervalMs: config.timeouts.resyncIntervalMs,
+      log: log.child({ component: 'vms' }),
+    });
   }
 
   /** Hands over the primary role if held, marks the node stopped and leaves. Safe to call twice. */
@@ -95,6 +121,8 @@ export class Pvcd {
     const { log } = this;
     log.info({ reason }, 'pvcd shutting down');
     await this.setDaemonState('shutdown').catch((error) => log.warn({ err: errorMessage(error) }, 'could not record shutdown'));
+    // VMs keep running: a pvcd restart must never touch them.
+    await this.vms?.stop();
     await this.election?.stop();
     this.keepalive?.stop();
     if (this.config.role === 'coordinator') this.coordinatorState = 'secondary';
@@ -122,6 +150,7 @@ export class Pvcd {
       pvcdVersion: PVC_VERSION,
       pid: process.pid,
       host: readHostStats(),
+      hypervisor: this.hypervisor,
     };
   }
 }

@@ -27,6 +27,10 @@ export interface PvcdSpec {
   keepaliveIntervalMs?: number;
   /** Coordinators write a primary journal (start/tick/stop lines) when set. */
   journal?: boolean;
+  /** Further primary runnables (e.g. placement), after the journal. */
+  runnables?: string[];
+  /** The node's hypervisor section (daemon/config.ts); absent: no VMs on this node. */
+  hypervisor?: Record<string, unknown>;
   detached: boolean;
 }
 
@@ -40,6 +44,7 @@ export interface PvcdProcess {
 
 export function pvcdConfigDoc(spec: PvcdSpec): Record<string, unknown> {
   const journalPath = spec.journal && spec.role === 'coordinator' ? path.join(spec.dir, `${spec.node}.journal.jsonl`) : null;
+  const runnables = spec.role === 'coordinator' ? [...(journalPath ? ['primary-journal'] : []), ...(spec.runnables ?? [])] : [];
   return {
     cluster: spec.cluster,
     node: spec.node,
@@ -49,7 +54,8 @@ export function pvcdConfigDoc(spec: PvcdSpec): Record<string, unknown> {
       ...(spec.sessionTimeoutMs ? { sessionTimeoutMs: spec.sessionTimeoutMs } : {}),
       ...(spec.keepaliveIntervalMs ? { keepaliveIntervalMs: spec.keepaliveIntervalMs } : {}),
     },
-    ...(journalPath ? { coordinator: { runnables: ['primary-journal'], primaryJournal: { path: journalPath, tickIntervalMs: 50 } } } : {}),
+    ...(runnables.length > 0 ? { coordinator: { runnables, ...(journalPath ? { primaryJournal: { path: journalPath, tickIntervalMs: 50 } } : {}) } } : {}),
+    ...(spec.hypervisor ? { hypervisor: spec.hypervisor } : {}),
   };
 }
 

@@ -11,6 +11,11 @@ import { waitFor } from './wait.ts';
 import { TEST_SESSION_TIMEOUT_MS, testAuth } from './zk.ts';
 
 export { TEST_SESSION_TIMEOUT_MS };
+
+export interface PvcdExtra {
+  runnables?: string[];
+  hypervisor?: Record<string, unknown>;
+}
 const DEFAULT_WAIT_MS = 30_000;
 
 export class PvcdFleet {
@@ -18,6 +23,7 @@ export class PvcdFleet {
   readonly dir: string;
   private readonly processes = new Map<string, PvcdProcess>();
   private readonly everStarted: PvcdProcess[] = [];
+  private readonly settings = new Map<string, { role: NodeRole; extra: PvcdExtra }>();
 
   private readonly sessionTimeoutMs: number;
 
@@ -34,8 +40,14 @@ export class PvcdFleet {
     mkdirSync(this.dir, { recursive: true });
   }
 
-  start(node: string, role: NodeRole = 'coordinator'): PvcdProcess {
+  /** Starts pvcd for `node`; a node started before is started again with the same settings. */
+  start(node: string, role?: NodeRole, extra?: PvcdExtra): PvcdProcess {
+    const previous = this.settings.get(node);
+    role ??= previous?.role ?? 'coordinator';
+    extra ??= previous?.extra ?? {};
+    this.settings.set(node, { role, extra });
     const proc = startPvcd({
+      ...extra,
       dir: this.dir,
       cluster: this.cluster,
       node,

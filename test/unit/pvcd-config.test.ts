@@ -17,6 +17,9 @@ describe('pvcd config', () => {
   it('fills in the documented defaults', () => {
     const config = validateConfig(base, 'test');
     expect(config.timeouts).toMatchObject({ sessionTimeoutMs: 4_000, keepaliveIntervalMs: 1_000, resyncIntervalMs: 5_000 });
+    // No runnables: the one share is the whole margin between lease end and session end.
+    expect(config.timeouts.runnableStopTimeoutMs).toBe(2_000);
+    expect(validateConfig({ ...base, coordinator: { runnables: ['primary-journal', 'placement'], primaryJournal: { path: '/tmp/j' } } }, 't').timeouts.runnableStopTimeoutMs).toBe(1_000);
     expect(config.coordinator.runnables).toEqual([]);
     expect(config.logLevel).toBe('info');
   });

@@ -1,0 +1,256 @@
+// The VM controller of one node: keeps this node's hypervisor in step with the VMs in ZooKeeper.
+// Watches only mark a VM dirty; a worker takes dirty VMs (a few at a time), reads the spec, the
+// status and the hypervisor afresh, asks the pure planner (reconcile/vm-plan.ts) for the next
+// step, applies it through the hypervisor driver and plans again. A periodic resync marks every
+// VM, so a lost watch event costs latency, never correctness.
+//
+// On start-up nothing is restarted: a domain that already runs is simply observed running and
+// reported (the adoption the design asks for).
+import type { Logger } from 'pino';
+import { errorMessage } from '../../common/errors.ts';
+import { renderDomainXml, type DomainNodeFacts } from '../../common/vm/domain-xml.ts';
+import type { VmSpec, VmState, ZkLayout } from '../../common/zk/schema.ts';
+import { SKIP, isZkError, type ZkStore } from '../../common/zk/store.ts';
+import { isHypervisorError, type HypervisorDriver } from '../drivers/hypervisor/port.ts';
+import { planVm, type DomainPresence, type VmAction } from '../reconcile/vm-plan.ts';
+import { monotonicNowMs } from './primary-lease.ts';
+
+/** VMs reconciled at once: enough to start many guests together, few enough for 2 cores. */
+export const VM_RECONCILE_CONCURRENCY = 4;
+/** Steps one VM may take in one go; the longest path (restart) needs five. */
+const MAX_STEPS_PER_VM = 12;
+/** How soon a VM that is waiting (a guest powering off, another node letting go) is looked at again. */
+export const VM_WAIT_RECHECK_MS = 500;
+/** After a failed step (ZooKeeper or hypervisor unreachable), the VM is retried after this. */
+const VM_RETRY_DELAY_MS = 2_000;
+
+export interface VmControllerOptions {
+  store: ZkStore;
+  layout: ZkLayout;
+  node: string;
+  driver: HypervisorDriver;
+  facts: DomainNodeFacts;
+  /** ACPI power button -> destroy, for shutdown, disable and moves. */
+  shutdownTimeoutMs: number;
+  resyncIntervalMs: number;
+  log: Logger;
+}
+
+export class VmController {
+  private readonly dirty = new Set<string>();
+  private readonly inFlight = new Set<string>();
+  /** VMs seen in ZooKeeper by this process: only those are stopped when their spec goes. */
+  private readonly known = new Set<string>();
+  private readonly specWatches = new Map<string, () => void>();
+  /** When this process pressed the ACPI button of a VM (monotonic ms). */
+  private readonly acpiPressedAt = new Map<string, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private unwatchDir: (() => void) | null = null;
+  private resyncTimer: NodeJS.Timeout | null = null;
+  private stopped = true;
+  private workers = 0;
+  private idle: Promise<void> = Promise.resolve();
+  private resolveIdle: (() => void) | null = null;
+
+  constructor(private readonly options: VmControllerOptions) {}
+
+  start(): void {
+    const { store, layout, resyncIntervalMs } = this.options;
+    this.stopped = false;
+    this.unwatchDir = store.watch(layout.vmsDir(), 'children', () => void this.syncChildren());
+    this.resyncTimer = setInterval(() => void this.syncChildren(true), resyncIntervalMs);
+    void this.syncChildren(true);
+  }
+
+  /** Stops reconciling; running VMs are left running (a pvcd restart never touches them). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unwatchDir?.();
+    for (const unwatch of this.specWatches.values()) unwatch();
+    this.specWatches.clear();
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    await this.idle;
+  }
+
+  /** Resolves when no VM is dirty or being reconciled (for tests and shutdown). */
+  settled(): Promise<void> {
+    return this.idle;
+  }
+
+  private async syncChildren(markAll = false): Promise<void> {
+    if (this.stopped) return;
+    const { store, layout } = this.options;
+    let names: string[];
+    try {
+      names = await store.children(layout.vmsDir());
+    } catch (error) {
+      this.options.log.warn({ err: errorMessage(error) }, 'could not list vms');
+      return;
+    }
+    const present = new Set(names);
+    for (const name of names) {
+      if (!this.specWatches.has(name)) {
+        this.specWatches.set(name, store.watch(layout.vm(name), 'data', () => this.mark(name)));
+        this.known.add(name);
+        this.mark(name);
+      } else if (markAll) this.mark(name);
+    }
+    for (const [name, unwatch] of this.specWatches) {
+      if (present.has(name)) continue;
+      unwatch();
+      this.specWatches.delete(name);
+      this.mark(name); // removed: its domain here (if any) must go
+    }
+    if (markAll) for (const name of this.known) if (!present.has(name)) this.mark(name);
+  }
+
+  private mark(name: string): void {
+    if (this.stopped) return;
+    this.dirty.add(name);
+    this.pump();
+  }
+
+  private markLater(name: string, delayMs: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.mark(name);
+    }, delayMs);
+    this.timers.add(timer);
+  }
+
+  private pump(): void {
+    while (this.workers < VM_RECONCILE_CONCURRENCY) {
+      const next = [...this.dirty].find((name) => !this.inFlight.has(name));
+      if (next === undefined) break;
+      this.dirty.delete(next);
+      this.inFlight.add(next);
+      if (this.workers === 0) this.idle = new Promise((resolve) => (this.resolveIdle = resolve));
+      this.workers += 1;
+      void this.reconcile(next).finally(() => {
+        this.inFlight.delete(next);
+        this.workers -= 1;
+        if (!this.stopped) this.pump();
+        if (this.workers === 0) this.resolveIdle?.();
+      });
+    }
+  }
+
+  private async reconcile(name: string): Promise<void> {
+    try {
+      for (let step = 0; step < MAX_STEPS_PER_VM && !this.stopped; step += 1) {
+        const action = await this.nextAction(name);
+        if (action.kind === 'settled') return;
+        if (action.kind === 'wait') {
+          this.options.log.debug({ vm: name, reason: action.reason }, 'vm waiting');
+          this.markLater(name, VM_WAIT_RECHECK_MS);
+          return;
+        }
+        this.options.log.info({ vm: name, action }, 'vm step');
+        await this.apply(name, action);
+      }
+      this.markLater(name, VM_WAIT_RECHECK_MS);
+    } catch (error) {
+      this.options.log.warn({ vm: name, err: errorMessage(error) }, 'vm reconcile failed; retrying');
+      this.markLater(name, VM_RETRY_DELAY_MS);
+    }
+  }
+
+  private async nextAction(name: string): Promise<VmAction> {
+    const { store, layout, node } = this.options;
+    const [spec, status, domain] = await Promise.all([store.get(layout.vm(name)), store.get(layout.vmStatus(name)), this.presence(name)]);
+    // A domain this process never saw in ZooKeeper is not ours to remove.
+    if (!spec && !this.known.has(name)) return { kind: 'settled' };
+    if (!spec) this.known.delete(name);
+    if (domain !== 'running') this.acpiPressedAt.delete(name);
+    return planVm({
+      me: node,
+      spec: spec?.value ?? null,
+      status: status?.value ?? null,
+      domain,
+      shutdownPressedAtMs: this.acpiPressedAt.get(name) ?? null,
+      nowMs: monotonicNowMs(),
+      shutdownTimeoutMs: this.options.shutdownTimeoutMs,
+    });
+  }
+
+  private async presence(name: string): Promise<DomainPresence> {
+    try {
+      const { state } = await this.options.driver.domainState(name);
+      return state === 'running' || state === 'blocked' || state === 'paused' || state === 'shutdown' ? 'running' : 'stopped';
+    } catch (error) {
+      if (isHypervisorError(error, 'not-found')) return 'absent';
+      throw error;
+    }
+  }
+
+  private async apply(name: string, action: Exclude<VmAction, { kind: 'settled' | 'wait' }>): Promise<void> {
+    const { driver } = this.options;
+    switch (action.kind) {
+      case 'start':
+        await this.startVm(name, action.finishRestart);
+        return;
+      case 'press-acpi':
+        await driver.shutdown(name);
+        this.acpiPressedAt.set(name, monotonicNowMs());
+        return;
+      case 'destroy':
+        this.options.log.info({ vm: name, reason: action.reason }, 'destroying vm');
+        await ignoring('invalid-state', () => driver.destroy(name));
+        this.acpiPressedAt.delete(name);
+        return;
+      case 'undefine':
+        await ignoring('not-found', () => driver.undefine(name));
+        return;
+      case 'report':
+        await this.report(name, action.state, action.failureReason);
+        return;
+      default: {
+        const unknown: never = action;
+        throw new Error(`unhandled vm action ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  private async startVm(name: string, finishRestart: boolean): Promise<void> {
+    const { store, layout, driver, facts } = this.options;
+    const spec = (await store.mustGet(layout.vm(name), `vm ${name}`)).value;
+    try {
+      await driver.define(renderDomainXml(spec, facts));
+      await ignoring('invalid-state', () => driver.start(name));
+    } catch (error) {
+      // Operating errors of the hypervisor or the spec (bad XML, missing files) fail the VM with
+      // the reason; an unreachable hypervisor is retried instead.
+      if (isHypervisorError(error, 'unreachable') || isHypervisorError(error, 'timeout')) throw error;
+      await this.report(name, 'fail', errorMessage(error));
+      return;
+    }
+    if (finishRestart) {
+      await store.update(layout.vm(name), (current): VmSpec | typeof SKIP =>
+        current?.desiredState === 'restart' ? { ...current, desiredState: 'start' } : SKIP,
+      );
+    }
+    await this.report(name, 'start', null);
+  }
+
+  /** Writes the VM's status as this node; compare-and-set, since a node handing over may race. */
+  private async report(name: string, state: VmState, failureReason: string | null): Promise<void> {
+    const { store, layout, node } = this.options;
+    try {
+      await store.update(layout.vmStatus(name), () => ({ state, node, failureReason, stats: null, updatedAtMs: Date.now() }));
+    } catch (error) {
+      // The VM was removed meanwhile (its spec, and so the status' parent, is gone).
+      if (!isZkError(error, 'NO_NODE')) throw error;
+    }
+  }
+}
+
+/** Runs a driver call; a hypervisor error of the given kind means "already done". */
+async function ignoring(kind: 'invalid-state' | 'not-found', call: () => Promise<void>): Promise<void> {
+  try {
+    await call();
+  } catch (error) {
+    if (!isHypervisorError(error, kind)) throw error;
+  }
+}

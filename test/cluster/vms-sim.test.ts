@@ -1,0 +1,147 @@
+// VMs across a cluster of real pvcd processes on simulated hypervisors (one shared sim world,
+// test/helpers/sim-world-server.ts): the primary places 120 VMs, each node starts its own, and
+// every VM that should run runs on exactly one node, checked throughout. Then state changes
+// (stop, shutdown, restart, disable) and a pvcd restart that must not touch running VMs.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { readAllVmFacts } from '../../common/client/vm-read.ts';
+import type { VmSpec, VmState } from '../../common/zk/schema.ts';
+import type { ZkStore } from '../../common/zk/store.ts';
+import { PvcdFleet } from '../helpers/pvcd-fleet.ts';
+import { startSimWorldServer, type SimWorldServer } from '../helpers/sim-world-server.ts';
+import { TEST_GUEST_SPEC } from '../helpers/vm-fixtures.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { connectStore, uniqueClusterName } from '../helpers/zk.ts';
+
+const NODES = ['s1', 's2', 's3'];
+const VM_COUNT = 120;
+const NODE_MEMORY_MIB = 16_384;
+const VM_MEMORY_MIB = 256;
+
+let store: ZkStore;
+let sim: SimWorldServer;
+let fleet: PvcdFleet;
+let violations: string[] = [];
+let watcher: NodeJS.Timeout;
+
+const vmName = (i: number) => `vm${String(i).padStart(3, '0')}`;
+
+function vmSpec(i: number): VmSpec {
+  const hex = i.toString(16).padStart(12, '0');
+  return { ...TEST_GUEST_SPEC, name: vmName(i), uuid: `0b0b0b0b-0000-4000-8000-${hex}`, memoryMiB: VM_MEMORY_MIB, node: null, desiredState: 'start' };
+}
+
+/** The invariant: no VM runs (or is even defined) on two nodes at once. */
+function checkOnce(): void {
+  for (let i = 0; i < VM_COUNT; i += 1) {
+    const where = sim.world.whereIs(vmName(i));
+    if (where.length > 1) violations.push(`${vmName(i)} on ${where.join(' and ')}`);
+  }
+}
+
+async function states(): Promise<Map<string, { state: VmState | null; node: string | null; statusNode: string | null }>> {
+  const facts = await readAllVmFacts(store, fleet.layout);
+  return new Map(facts.map((f) => [f.spec.value.name, { state: f.status?.state ?? null, node: f.spec.value.node, statusNode: f.status?.node ?? null }]));
+}
+
+async function setDesired(names: string[], desiredState: VmState): Promise<void> {
+  for (const name of names) await store.update(fleet.layout.vm(name), (current) => ({ ...(current as VmSpec), desiredState }));
+}
+
+beforeAll(async () => {
+  store = await connectStore(inject('zkHosts'));
+  // Guests power off 300 ms after the ACPI button, like a quick real guest.
+  sim = await startSimWorldServer(NODES.map((name) => ({ name, cpus: 16, memoryMiB: NODE_MEMORY_MIB })), { acpiShutdownMs: 300 });
+  fleet = new PvcdFleet(inject('zkHosts'), uniqueClusterName('vmsim'), store, { baseDir: inject('testRunDir') });
+  const consoleLogDir = path.join(fleet.dir, 'console');
+  mkdirSync(consoleLogDir, { recursive: true });
+  for (const node of NODES) {
+    fleet.start(node, 'coordinator', { runnables: ['placement'], hypervisor: { driver: 'sim', uri: sim.url, consoleLogDir, shutdownTimeoutMs: 3_000 } });
+  }
+  await fleet.waitUntilServing(await fleet.waitForPrimary());
+  await waitFor('every node reporting its hypervisor', async () => {
+    const statuses = await Promise.all(NODES.map((n) => store.get(fleet.layout.nodeStatus(n))));
+    return statuses.every((s) => s?.value.hypervisor?.memoryMiB === NODE_MEMORY_MIB && s.value.daemonState === 'run');
+  });
+  watcher = setInterval(checkOnce, 100);
+});
+
+afterAll(async () => {
+  clearInterval(watcher);
+  await fleet?.stopAll();
+  await sim?.close();
+  await store?.close();
+});
+
+describe('VMs on a cluster of pvcd with simulated hypervisors', () => {
+  it('places and starts 120 VMs, each running on exactly the node it was given', async () => {
+    for (let i = 0; i < VM_COUNT; i += 1) await store.create(fleet.layout.vm(vmName(i)), vmSpec(i));
+    const all = await waitFor('every VM started', async () => {
+      const s = await states();
+      return [...s.values()].every((v) => v.state === 'start') ? s : null;
+    }, 90_000);
+    for (const [name, v] of all) {
+      expect(v.node, name).not.toBeNull();
+      expect(v.statusNode, name).toBe(v.node);
+      expect(sim.world.whereIs(name), name).toEqual([v.node]);
+      expect(await sim.node(v.node as string).domainState(name)).toMatchObject({ state: 'running' });
+    }
+    // Spread by the default selector (most free memory): every node got a fair share.
+    const perNode = NODES.map((n) => [...all.values()].filter((v) => v.node === n).length);
+    for (const count of perNode) expect(count).toBeGreaterThan(VM_COUNT / NODES.length / 2);
+    expect(violations).toEqual([]);
+  });
+
+  it('stops, shuts down, disables and restarts VMs as asked', async () => {
+    await setDesired([vmName(0), vmName(1)], 'stop');
+    await setDesired([vmName(2), vmName(3)], 'shutdown');
+    await setDesired([vmName(4)], 'disable');
+    await setDesired([vmName(5)], 'restart');
+    const node5 = (await states()).get(vmName(5))?.node as string;
+    const startsBefore = sim.node(node5).calls.filter((c) => c.operation === 'start' && c.domain === vmName(5)).length;
+    await waitFor('the asked states', async () => {
+      const s = await states();
+      const spec5 = await store.get(fleet.layout.vm(vmName(5)));
+      return (
+        s.get(vmName(0))?.state === 'stop' && s.get(vmName(1))?.state === 'stop' &&
+        s.get(vmName(2))?.state === 'shutdown' && s.get(vmName(3))?.state === 'shutdown' &&
+        s.get(vmName(4))?.state === 'disable' && s.get(vmName(5))?.state === 'start' && spec5?.value.desiredState === 'start'
+      );
+    }, 60_000);
+    for (const i of [0, 1, 2, 3, 4]) {
+      const node = (await states()).get(vmName(i))?.node as string;
+      expect((await sim.node(node).domainState(vmName(i))).state).toBe('shutoff');
+    }
+    // The restart really stopped and started the guest once more.
+    const startsAfter = sim.node(node5).calls.filter((c) => c.operation === 'start' && c.domain === vmName(5)).length;
+    expect(startsAfter).toBe(startsBefore + 1);
+    expect(violations).toEqual([]);
+  });
+
+  it('a pvcd restart adopts its running VMs without restarting any', async () => {
+    const node = 's2';
+    const onNode = [...(await states()).entries()].filter(([, v]) => v.node === node && v.state === 'start').map(([name]) => name);
+    expect(onNode.length).toBeGreaterThan(0);
+    const mark = sim.node(node).calls.length;
+    fleet.signal(node, 'SIGTERM');
+    await fleet.waitExit(node);
+    fleet.start(node);
+    await waitFor(`${node} running again`, async () => (await store.get(fleet.layout.nodeStatus(node)))?.value.daemonState === 'run' && (await store.stat(fleet.layout.nodeAlive(node))) !== null);
+    // Give the new pvcd a full look at its VMs (it reads every one on start).
+    await waitFor(`${node} looked at its VMs`, async () => sim.node(node).calls.slice(mark).filter((c) => c.operation === 'state').length >= onNode.length);
+    const since = sim.node(node).calls.slice(mark);
+    expect(since.filter((c) => ['start', 'destroy', 'shutdown', 'define', 'undefine'].includes(c.operation))).toEqual([]);
+    for (const name of onNode) expect((await sim.node(node).domainState(name)).state).toBe('running');
+    expect(violations).toEqual([]);
+  });
+
+  it('a VM that fits nowhere stays unplaced with the reason', async () => {
+    const big = { ...vmSpec(VM_COUNT), name: 'huge', uuid: '0b0b0b0b-0000-4000-8000-ffffffffffff', memoryMiB: NODE_MEMORY_MIB * 4 };
+    await store.create(fleet.layout.vm('huge'), big);
+    const unplaced = await waitFor('an unplaced reason', async () => (await store.get(fleet.layout.vmUnplaced('huge')))?.value);
+    expect(unplaced.reason).toMatch(/memory/);
+    expect((await store.get(fleet.layout.vm('huge')))?.value.node).toBeNull();
+    expect(sim.world.whereIs('huge')).toEqual([]);
+  });
+});
