@@ -22,7 +22,7 @@ const VM_MEMORY_MIB = 256;
 let store: ZkStore;
 let sim: SimWorldServer;
 let fleet: PvcdFleet;
-let violations: string[] = [];
+const violations: string[] = [];
 let watcher: NodeJS.Timeout;
 
 const vmName = (i: number) => `vm${String(i).padStart(3, '0')}`;
