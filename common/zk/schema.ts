@@ -85,6 +85,8 @@ export const NodeStatusDoc = z.strictObject({
       migrateUri: z.string().min(1).nullable(),
       cpus: z.number().int().positive(),
       memoryMiB: z.number().int().positive(),
+      /** Where this node writes its VMs' serial console logs (`<dir>/<vm>.log`). */
+      consoleLogDir: z.string().min(1),
     })
     .nullable()
     .optional(),

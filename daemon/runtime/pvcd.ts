@@ -97,7 +97,7 @@ export class Pvcd {
     const store = this.store as ZkStore;
     const driver = createHypervisor(hv, config.node);
     const host = await retryTransient('reach the hypervisor', () => driver.hostInfo(), log);
-    this.hypervisor = { uri: hv.peerUri ?? hv.uri, migrateUri: hv.migrateUri, cpus: host.cpus, memoryMiB: host.memoryMiB };
+    this.hypervisor = { uri: hv.peerUri ?? hv.uri, migrateUri: hv.migrateUri, cpus: host.cpus, memoryMiB: host.memoryMiB, consoleLogDir: hv.consoleLogDir };
     log.info({ hypervisor: this.hypervisor }, 'hypervisor ready');
     this.vms = new VmController({
       store,
