@@ -1,4 +1,4 @@
-// pvc node: list, info, primary, secondary.
+// pvc node: list, info, primary, secondary, flush, ready.
 import type { Command } from 'commander';
 import type { HandoverResult } from '../common/client/handover.ts';
 import type { NodeView } from '../common/client/views.ts';
@@ -25,6 +25,7 @@ const NODE_COLUMNS: Column<NodeView>[] = [
   { header: 'ROLE', value: (n) => n.role },
   { header: 'DAEMON', value: (n) => n.daemonState },
   { header: 'COORDINATOR', value: (n) => n.coordinatorState },
+  { header: 'DOMAIN', value: (n) => n.domainState },
   { header: 'PVCD', value: (n) => n.pvcdVersion },
   { header: 'CORES', value: (n) => n.host?.cores, align: 'right' },
   { header: 'LOAD', value: (n) => n.host?.loadAvg[0].toFixed(2), align: 'right' },
@@ -42,6 +43,8 @@ export function nodeInfoTable(node: NodeView): string {
     ['role', node.role],
     ['daemon state', `${node.daemonState}${reported}`],
     ['coordinator state', node.coordinatorState],
+    ['domain state', node.domainState],
+    ['hypervisor', node.hypervisor ? `${node.hypervisor.uri} (${node.hypervisor.cpus} cpus, ${node.hypervisor.memoryMiB} MiB)` : 'none'],
     ['alive', node.alive],
     ['pvcd version', node.pvcdVersion],
     ['pid', node.pid],
@@ -104,6 +107,42 @@ export function registerNode(program: Command): void {
 
   handoverCommand(node, 'primary');
   handoverCommand(node, 'secondary');
+  domainCommand(node, 'flush');
+  domainCommand(node, 'ready');
+}
+
+/** How long `pvc node flush|ready --wait` waits by default: a few live migrations in a row. */
+export const DEFAULT_DOMAIN_WAIT_MS = 300_000;
+
+interface DomainCliOptions extends FormatOptions {
+  wait?: boolean;
+  waitMs: string;
+}
+
+function domainCommand(node: Command, wanted: 'flush' | 'ready'): void {
+  const detail =
+    wanted === 'flush'
+      ? '\nThe primary gives each running VM of the node another node (by its selector) and the VM\nmoves by live migration, or by stop and start when its migration method says so; stopped\nVMs stay. The VMs remember the node (lastNode) for `pvc node ready`.'
+      : '\nVMs that a flush moved away come back (unmigrate), and stopped VMs of the node marked\nautostart are started.';
+  node
+    .command(wanted)
+    .description(wanted === 'flush' ? 'move every running VM off a node, for maintenance' : 'let a flushed node take VMs again and bring its VMs back')
+    .argument('<node>', 'node name')
+    .option('--wait', 'wait until the VMs have moved')
+    .option('--wait-ms <ms>', 'how long --wait waits', String(DEFAULT_DOMAIN_WAIT_MS))
+    .option('--format <format>', FORMAT_HELP, DEFAULT_FORMAT)
+    .addHelpText('after', `${detail}\nOn a --wait timeout the request stands and pvc exits with status 2.\n` + examples([`pvc node ${wanted} hv1`, `pvc node ${wanted} hv1 --wait`]))
+    .action(async (name: string, options: DomainCliOptions, command: Command) => {
+      const format = parseFormat(options.format);
+      const waitMs = options.wait ? parseMs('--wait-ms', options.waitMs, 1, HANDOVER_WAIT_MAX_MS) : 0;
+      assertName('node', name);
+      const { setNodeDomainState } = await import('../common/client/node-domain.ts');
+      const result = await withClient(command, (client) => setNodeDomainState(client.store, client.layout, name, wanted, { waitMs }));
+      await render(result, format, () => {
+        const moved = wanted === 'ready' ? `; ${result.returning.length} vm(s) coming back, ${result.autostarted.length} autostarted` : '';
+        return `node ${name}: ${wanted === 'flush' ? (result.done ? 'flushed' : 'flush requested') : result.done ? 'ready, vms back' : 'ready requested'}${moved} (${result.elapsedMs} ms)`;
+      });
+    });
 }
 
 function handoverCommand(node: Command, wanted: 'primary' | 'secondary'): void {

@@ -5,6 +5,8 @@ import {
   DAEMON_STATES,
   type CoordinatorState,
   type DaemonState,
+  type NodeDesiredDomainState,
+  type NodeHypervisor,
   type NodeRole,
   type NodeSpec,
   type NodeStatus,
@@ -34,6 +36,10 @@ export interface NodeView {
   /** The node's own wall clock at its last status write; for people, not for comparing. */
   updatedAtMs: number | null;
   host: NodeStatus['host'] | null;
+  /** What was asked of the node's VMs: ready (take VMs) or flush (move them away). */
+  domainState: NodeDesiredDomainState;
+  /** The node's hypervisor; null when it runs no VMs (or has not said yet). */
+  hypervisor: NodeHypervisor | null;
 }
 
 /** States in which a pvcd holds its `alive` ephemeral; claiming one without it means it died. */
@@ -68,6 +74,8 @@ export function nodeView(facts: NodeFacts, primaryNode: string | null): NodeView
     pid: status?.pid ?? null,
     updatedAtMs: status?.updatedAtMs ?? null,
     host: status?.host ?? null,
+    domainState: spec.domainState ?? 'ready',
+    hypervisor: status?.hypervisor ?? null,
   };
 }
 

@@ -53,7 +53,16 @@ export function defaultVmSelectorOf(info: ClusterInfo): VmSelector {
 }
 
 /** Desired facts about a node; written when its pvcd registers (and later by the CLI). */
-export const NodeSpecDoc = z.strictObject({ name: nodeName, role: z.enum(NODE_ROLES) });
+/** What an administrator asks of a node's VMs: `flush` moves them away, `ready` takes them again. */
+export const NODE_DESIRED_DOMAIN_STATES = ['ready', 'flush'] as const;
+export type NodeDesiredDomainState = (typeof NODE_DESIRED_DOMAIN_STATES)[number];
+
+export const NodeSpecDoc = z.strictObject({
+  name: nodeName,
+  role: z.enum(NODE_ROLES),
+  /** Absent: ready. Written by `pvc node flush|ready`. */
+  domainState: z.enum(NODE_DESIRED_DOMAIN_STATES).optional(),
+});
 export type NodeSpec = z.infer<typeof NodeSpecDoc>;
 
 /** Observed facts; written only by the node's own pvcd, every keepaliveIntervalMs. */

@@ -1,18 +1,21 @@
-// Placement, a primary runnable: gives every VM without a node one, by the pure planner in
-// reconcile/placement.ts. Watches on the VM and node lists (and a periodic resync) only ask for
+// Placement, a primary runnable: gives every VM without a node one, and every running VM of a
+// node being flushed another (temporarily: its lastNode remembers where it came from, for
+// `pvc node ready`), by the pure planner in reconcile/placement.ts. Watches on the VM and node lists (and a periodic resync) only ask for
 // a pass; a pass reads all VMs and nodes, plans, and writes each assignment with compare-and-set
 // (so a VM a client changed meanwhile is planned again, not overwritten). A VM that fits nowhere
 // gets an `unplaced` child saying why, which the CLI shows.
 import { shownDaemonState } from '../../common/client/views.ts';
 import { readAllNodeFacts } from '../../common/client/read.ts';
 import { readAllVmFacts, type VmFacts } from '../../common/client/vm-read.ts';
-import { defaultVmSelectorOf, type VmSpec, type ZkLayout } from '../../common/zk/schema.ts';
+import { defaultVmSelectorOf, type VmSpec, type VmState, type ZkLayout } from '../../common/zk/schema.ts';
 import { SKIP, isZkError, type ZkStore } from '../../common/zk/store.ts';
 import { planPlacement, type PlacementNode } from '../reconcile/placement.ts';
 import { Reconciler } from '../runtime/reconciler.ts';
 import type { PrimaryContext, Runnable } from './runnables.ts';
 
 const RETRY_DELAY_MS = 1_000;
+/** VMs in these desired states are moved off a node that is flushed; stopped ones stay. */
+const RUNNING_DESIRED: ReadonlySet<VmState> = new Set(['start', 'restart', 'migrate', 'unmigrate']);
 
 export interface PlacementDeps {
   store: ZkStore;
@@ -25,6 +28,7 @@ export class PlacementRunnable implements Runnable {
   private reconciler: Reconciler | null = null;
   private unwatch: Array<() => void> = [];
   private context: PrimaryContext | null = null;
+  private readonly watchedNodes = new Set<string>();
 
   constructor(private readonly deps: PlacementDeps) {}
 
@@ -34,12 +38,29 @@ export class PlacementRunnable implements Runnable {
     const reconciler = new Reconciler(() => this.pass(), { name: 'placement', resyncIntervalMs, retryDelayMs: RETRY_DELAY_MS, log: context.log });
     this.reconciler = reconciler;
     const trigger = (): void => reconciler.trigger();
-    this.unwatch = [store.watch(layout.vmsDir(), 'children', trigger), store.watch(layout.nodesDir(), 'children', trigger)];
+    this.unwatch = [store.watch(layout.vmsDir(), 'children', trigger), store.watch(layout.nodesDir(), 'children', () => void this.watchNodeSpecs(trigger))];
+    await this.watchNodeSpecs(trigger);
     reconciler.start();
+  }
+
+  /** A node's spec changing (flush, ready) asks for a pass at once, not at the next resync. */
+  private async watchNodeSpecs(trigger: () => void): Promise<void> {
+    const { store, layout } = this.deps;
+    try {
+      for (const name of await store.children(layout.nodesDir())) {
+        if (this.watchedNodes.has(name)) continue;
+        this.watchedNodes.add(name);
+        this.unwatch.push(store.watch(layout.node(name), 'data', trigger));
+      }
+    } catch {
+      // The resync covers what a failed listing missed.
+    }
+    trigger();
   }
 
   async stop(): Promise<void> {
     for (const unwatch of this.unwatch.splice(0)) unwatch();
+    this.watchedNodes.clear();
     await this.reconciler?.stop();
     this.reconciler = null;
     this.context = null;
@@ -55,7 +76,8 @@ export class PlacementRunnable implements Runnable {
     if (!context?.stillPrimary()) return;
     const { store, layout } = this.deps;
     const [vms, nodes, cluster] = await Promise.all([readAllVmFacts(store, layout), readAllNodeFacts(store, layout), store.get(layout.clusterInfo())]);
-    const waiting = vms.filter((vm) => vm.spec.value.node === null);
+    const flushing = new Set(nodes.filter((n) => n.spec.domainState === 'flush').map((n) => n.spec.name));
+    const waiting = vms.filter((vm) => vm.spec.value.node === null || (flushing.has(vm.spec.value.node) && RUNNING_DESIRED.has(vm.spec.value.desiredState)));
     if (waiting.length === 0) return;
     const plan = planPlacement({
       nodes: nodes.flatMap((n): PlacementNode[] => {
@@ -67,7 +89,7 @@ export class PlacementRunnable implements Runnable {
           {
             name: n.spec.name,
             daemonState: shownDaemonState(n.status, n.alive),
-            domainState: 'ready',
+            domainState: flushing.has(n.spec.name) ? 'flush' : 'ready',
             memoryTotalMiB: hypervisor.memoryMiB,
             // Counted from what is assigned, started or not, so a burst of placements never
             // overcommits a node before its guests show up in its memory use.
@@ -95,8 +117,10 @@ export class PlacementRunnable implements Runnable {
 
   private async assign(vm: VmFacts, node: string): Promise<void> {
     const { store, layout } = this.deps;
-    const name = vm.spec.value.name;
-    const next: VmSpec = { ...vm.spec.value, node };
+    const current = vm.spec.value;
+    const name = current.name;
+    // Off a flushing node: a temporary migration, remembering the first node it left.
+    const next: VmSpec = current.node === null ? { ...current, node } : { ...current, node, lastNode: current.lastNode ?? current.node, desiredState: 'migrate' };
     const tx = store.transaction().set(layout.vm(name), next, vm.spec.version);
     if (vm.unplaced) tx.remove(layout.vmUnplaced(name));
     try {

@@ -5,8 +5,10 @@
 //
 // Safety rule: a node starts a VM only when no other node may be running it, that is when the
 // status is absent, written by this node, or says the VM is not running. A node that is told the
-// VM now belongs elsewhere stops it (ACPI, then destroy) and reports `stop`, which is what lets
-// the new node start it. (Live migration replaces that stop in a later step of the work.)
+// VM now belongs elsewhere moves it: by live migration when the VM's migration method is `live`
+// (first reporting `migrate`, which keeps the new node from starting it meanwhile), otherwise or
+// when live migration failed by stopping it (ACPI, then destroy) and reporting `stop`, which is
+// what lets the new node start it.
 import type { VmSpec, VmState, VmStatus } from '../../common/zk/schema.ts';
 
 /** What this node's hypervisor shows of the VM's domain. */
@@ -23,7 +25,12 @@ export interface VmPlanInput {
   nowMs: number;
   /** How long a guest gets to power off after the ACPI button before it is destroyed. */
   shutdownTimeoutMs: number;
+  /** A live migration of this VM failed since it was assigned elsewhere: fall back to a stop. */
+  liveMigrationFailed: boolean;
 }
+
+/** Desired states a node moves back to `start` once it has done them. */
+export type FinishableState = 'restart' | 'migrate' | 'unmigrate';
 
 export type VmAction =
   | { kind: 'settled' }
@@ -33,7 +40,9 @@ export type VmAction =
    * (Re)define the domain from the spec and start it; with finishRestart, then move the desired
    * state from restart to start (compare-and-set, so a newer request wins).
    */
-  | { kind: 'start'; finishRestart: boolean }
+  | { kind: 'start'; finish: FinishableState | null }
+  /** Live-migrate the running domain to the VM's node, then hand the status over to it. */
+  | { kind: 'migrate-live'; target: string }
   | { kind: 'press-acpi' }
   | { kind: 'destroy'; reason: string }
   | { kind: 'undefine' }
@@ -57,7 +66,13 @@ export function planVm(input: VmPlanInput): VmAction {
 
 /** The VM belongs to another node (or to none yet): it must not run here. */
 function planElsewhere(input: VmPlanInput, spec: VmSpec): VmAction {
-  if (input.domain === 'running') return stopGracefully(input, `the vm now belongs to ${spec.node ?? 'no node'}`);
+  if (input.domain === 'running') {
+    if (spec.node !== null && spec.placement.migrationMethod === 'live' && !input.liveMigrationFailed) {
+      const reported = input.status?.node === input.me && input.status.state === 'migrate';
+      return reported ? { kind: 'migrate-live', target: spec.node } : { kind: 'report', state: 'migrate', failureReason: null };
+    }
+    return stopGracefully(input, `the vm now belongs to ${spec.node ?? 'no node'}`);
+  }
   if (input.domain === 'stopped') return { kind: 'undefine' };
   // Let go of the status so that the new node may start it.
   if (input.status?.node === input.me && !STOPPED_STATES.has(input.status.state)) {
@@ -75,7 +90,7 @@ function planHere(input: VmPlanInput, spec: VmSpec): VmAction {
     // middle of it carries on (at worst restarting the guest twice) instead of forgetting it.
     const underWay = status?.node === me && status.state === 'restart';
     if (domain === 'running') return underWay ? stopGracefully(input, 'restart') : { kind: 'report', state: 'restart', failureReason: null };
-    return underWay || mayStartHere(input) ? { kind: 'start', finishRestart: true } : waitForOtherNode(input);
+    return underWay || mayStartHere(input) ? { kind: 'start', finish: 'restart' } : waitForOtherNode(input);
   }
 
   if (RUNNING_STATES.has(desired)) {
@@ -84,7 +99,8 @@ function planHere(input: VmPlanInput, spec: VmSpec): VmAction {
     }
     // A start that failed stays failed until someone asks again (which resets the status).
     if (status?.node === me && status.state === 'fail') return { kind: 'settled' };
-    return mayStartHere(input) ? { kind: 'start', finishRestart: false } : waitForOtherNode(input);
+    const finish = desired === 'migrate' || desired === 'unmigrate' ? desired : null;
+    return mayStartHere(input) ? { kind: 'start', finish } : waitForOtherNode(input);
   }
 
   if (desired === 'stop') {

@@ -64,7 +64,7 @@ export class Pvcd {
     // running node: creating it is what refuses a second pvcd with this node's name.
     await retryTransient('register the node', () => store.ensure(layout.node(config.node), { name: config.node, role: config.role }), log);
     this.removeAlive = await retryTransient('create the alive node', () => store.keepEphemeral(layout.nodeAlive(config.node), () => ({ pid: process.pid, sessionId: store.sessionId() })), log);
-    await retryTransient('record the role', () => store.update(layout.node(config.node), (current) => (current?.role === config.role ? SKIP : { name: config.node, role: config.role })), log);
+    await retryTransient('record the role', () => store.update(layout.node(config.node), (current) => (current?.role === config.role ? SKIP : { ...current, name: config.node, role: config.role })), log);
     if (config.hypervisor) await this.connectHypervisor(config.hypervisor);
     this.keepalive = new Keepalive(store, layout.nodeStatus(config.node), () => this.statusDoc(), timeouts.keepaliveIntervalMs, log);
     await retryTransient('write the first status', () => (this.keepalive as Keepalive).writeNow(), log);

@@ -12,7 +12,7 @@ import { renderDomainXml, type DomainNodeFacts } from '../../common/vm/domain-xm
 import type { VmSpec, VmState, ZkLayout } from '../../common/zk/schema.ts';
 import { SKIP, isZkError, type ZkStore } from '../../common/zk/store.ts';
 import { isHypervisorError, type HypervisorDriver } from '../drivers/hypervisor/port.ts';
-import { planVm, type DomainPresence, type VmAction } from '../reconcile/vm-plan.ts';
+import { planVm, type DomainPresence, type FinishableState, type VmAction } from '../reconcile/vm-plan.ts';
 import { monotonicNowMs } from './primary-lease.ts';
 
 /** VMs reconciled at once: enough to start many guests together, few enough for 2 cores. */
@@ -21,6 +21,8 @@ export const VM_RECONCILE_CONCURRENCY = 4;
 const MAX_STEPS_PER_VM = 12;
 /** How soon a VM that is waiting (a guest powering off, another node letting go) is looked at again. */
 export const VM_WAIT_RECHECK_MS = 500;
+/** A live migration taking longer is aborted (the VM stays on the source); 128 MiB takes ~2 s here. */
+export const LIVE_MIGRATION_TIMEOUT_MS = 120_000;
 /** After a failed step (ZooKeeper or hypervisor unreachable), the VM is retried after this. */
 const VM_RETRY_DELAY_MS = 2_000;
 
@@ -44,6 +46,8 @@ export class VmController {
   private readonly specWatches = new Map<string, () => void>();
   /** When this process pressed the ACPI button of a VM (monotonic ms). */
   private readonly acpiPressedAt = new Map<string, number>();
+  /** VMs whose live migration to the named node failed: they move by stop and start instead. */
+  private readonly liveMigrationFailedTo = new Map<string, string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private unwatchDir: (() => void) | null = null;
   private resyncTimer: NodeJS.Timeout | null = null;
@@ -164,6 +168,8 @@ export class VmController {
     if (!spec && !this.known.has(name)) return { kind: 'settled' };
     if (!spec) this.known.delete(name);
     if (domain !== 'running') this.acpiPressedAt.delete(name);
+    const target = spec?.value.node ?? null;
+    if (this.liveMigrationFailedTo.has(name) && this.liveMigrationFailedTo.get(name) !== target) this.liveMigrationFailedTo.delete(name);
     return planVm({
       me: node,
       spec: spec?.value ?? null,
@@ -172,6 +178,7 @@ export class VmController {
       shutdownPressedAtMs: this.acpiPressedAt.get(name) ?? null,
       nowMs: monotonicNowMs(),
       shutdownTimeoutMs: this.options.shutdownTimeoutMs,
+      liveMigrationFailed: this.liveMigrationFailedTo.has(name),
     });
   }
 
@@ -189,7 +196,10 @@ export class VmController {
     const { driver } = this.options;
     switch (action.kind) {
       case 'start':
-        await this.startVm(name, action.finishRestart);
+        await this.startVm(name, action.finish);
+        return;
+      case 'migrate-live':
+        await this.migrateLive(name, action.target);
         return;
       case 'press-acpi':
         await driver.shutdown(name);
@@ -213,7 +223,7 @@ export class VmController {
     }
   }
 
-  private async startVm(name: string, finishRestart: boolean): Promise<void> {
+  private async startVm(name: string, finish: FinishableState | null): Promise<void> {
     const { store, layout, driver, facts } = this.options;
     const spec = (await store.mustGet(layout.vm(name), `vm ${name}`)).value;
     try {
@@ -226,17 +236,55 @@ export class VmController {
       await this.report(name, 'fail', errorMessage(error));
       return;
     }
-    if (finishRestart) {
-      await store.update(layout.vm(name), (current): VmSpec | typeof SKIP =>
-        current?.desiredState === 'restart' ? { ...current, desiredState: 'start' } : SKIP,
-      );
-    }
+    if (finish) await this.finishDesired(name, finish, this.options.node);
     await this.report(name, 'start', null);
   }
 
-  /** Writes the VM's status as this node; compare-and-set, since a node handing over may race. */
-  private async report(name: string, state: VmState, failureReason: string | null): Promise<void> {
-    const { store, layout, node } = this.options;
+  /**
+   * Moves the running domain to `target` by live migration. Success hands the status over to the
+   * target (the VM runs there now) and finishes the migrate/unmigrate request; failure makes the
+   * next step a stop-and-start move instead, as the migration method allows.
+   */
+  private async migrateLive(name: string, target: string): Promise<void> {
+    const { store, layout, driver, log } = this.options;
+    const spec = (await store.mustGet(layout.vm(name), `vm ${name}`)).value;
+    const targetStatus = (await store.get(layout.nodeStatus(target)))?.value;
+    const hv = targetStatus?.hypervisor;
+    if (!hv) {
+      this.liveMigrationFailedTo.set(name, target);
+      log.warn({ vm: name, target }, 'target node reports no hypervisor; moving the vm by stop and start');
+      return;
+    }
+    const destinationXml = renderDomainXml(spec, { ...this.options.facts, node: target, consoleLogDir: hv.consoleLogDir });
+    const startedAt = monotonicNowMs();
+    try {
+      await driver.migrateLive(name, { uri: hv.uri, migrateUri: hv.migrateUri }, { timeoutMs: LIVE_MIGRATION_TIMEOUT_MS, maxDowntimeMs: spec.placement.maxDowntimeMs, destinationXml });
+    } catch (error) {
+      if (isHypervisorError(error, 'unreachable')) throw error;
+      this.liveMigrationFailedTo.set(name, target);
+      log.warn({ vm: name, target, err: errorMessage(error) }, 'live migration failed; moving the vm by stop and start');
+      return;
+    }
+    log.info({ vm: name, target, elapsedMs: Math.round(monotonicNowMs() - startedAt) }, 'live-migrated vm');
+    this.acpiPressedAt.delete(name);
+    await this.report(name, 'start', null, target);
+    if (spec.desiredState === 'migrate' || spec.desiredState === 'unmigrate') await this.finishDesired(name, spec.desiredState, target);
+  }
+
+  /** Desired state back to start once done; compare-and-set, so a newer request wins. */
+  private async finishDesired(name: string, done: FinishableState, node: string): Promise<void> {
+    const { store, layout } = this.options;
+    await store.update(layout.vm(name), (current): VmSpec | typeof SKIP =>
+      current?.desiredState === done && current.node === node ? { ...current, desiredState: 'start' } : SKIP,
+    );
+  }
+
+  /**
+   * Writes the VM's status as this node (or, right after a live migration, as the node it now runs
+   * on); compare-and-set, since a node handing over may race.
+   */
+  private async report(name: string, state: VmState, failureReason: string | null, node = this.options.node): Promise<void> {
+    const { store, layout } = this.options;
     try {
       await store.update(layout.vmStatus(name), () => ({ state, node, failureReason, stats: null, updatedAtMs: Date.now() }));
     } catch (error) {

@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { setNodeDomainState } from '../../common/client/node-domain.ts';
 import { readAllVmFacts } from '../../common/client/vm-read.ts';
 import type { VmSpec, VmState } from '../../common/zk/schema.ts';
 import type { ZkStore } from '../../common/zk/store.ts';
@@ -57,7 +58,7 @@ beforeAll(async () => {
   const consoleLogDir = path.join(fleet.dir, 'console');
   mkdirSync(consoleLogDir, { recursive: true });
   for (const node of NODES) {
-    fleet.start(node, 'coordinator', { runnables: ['placement'], hypervisor: { driver: 'sim', uri: sim.url, consoleLogDir, shutdownTimeoutMs: 3_000 } });
+    fleet.start(node, 'coordinator', { runnables: ['placement'], hypervisor: { driver: 'sim', uri: sim.url, peerUri: `sim://${node}`, consoleLogDir, shutdownTimeoutMs: 3_000 } });
   }
   await fleet.waitUntilServing(await fleet.waitForPrimary());
   await waitFor('every node reporting its hypervisor', async () => {
@@ -133,6 +134,55 @@ describe('VMs on a cluster of pvcd with simulated hypervisors', () => {
     const since = sim.node(node).calls.slice(mark);
     expect(since.filter((c) => ['start', 'destroy', 'shutdown', 'define', 'undefine'].includes(c.operation))).toEqual([]);
     for (const name of onNode) expect((await sim.node(node).domainState(name)).state).toBe('running');
+    expect(violations).toEqual([]);
+  });
+
+  it('flush moves every running VM off a node by live migration, and ready brings them back', async () => {
+    const node = 's1';
+    const before = await states();
+    const running = [...before.entries()].filter(([, v]) => v.node === node && v.state === 'start').map(([name]) => name);
+    const stopped = [...before.entries()].filter(([, v]) => v.node === node && v.state !== 'start').map(([name]) => name);
+    expect(running.length).toBeGreaterThan(5);
+    const flushed = await setNodeDomainState(store, fleet.layout, node, 'flush', { waitMs: 90_000 });
+    expect(flushed.done).toBe(true);
+    const after = await states();
+    for (const name of running) {
+      const v = after.get(name);
+      expect(v?.node, name).not.toBe(node);
+      expect(v?.state, name).toBe('start');
+      expect(sim.world.whereIs(name), name).toEqual([v?.node]);
+      expect((await store.get(fleet.layout.vm(name)))?.value).toMatchObject({ lastNode: node, desiredState: 'start' });
+      // Moved live: the guest was never started again, its last job was an incoming migration.
+      expect((await sim.node(v?.node as string).lastJobInfo(name))?.operation).toMatch(/migration/);
+    }
+    // Stopped VMs stay where they were.
+    for (const name of stopped) expect(after.get(name)?.node).toBe(node);
+
+    const readied = await setNodeDomainState(store, fleet.layout, node, 'ready', { waitMs: 90_000 });
+    expect(readied.returning.sort()).toEqual(running.sort());
+    const back = await states();
+    for (const name of running) {
+      expect(back.get(name), name).toMatchObject({ node, state: 'start', statusNode: node });
+      expect(sim.world.whereIs(name), name).toEqual([node]);
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('a VM whose migration method is shutdown moves by stop and start', async () => {
+    const name = vmName(10);
+    const spec = (await store.get(fleet.layout.vm(name)))?.value as VmSpec;
+    const target = NODES.find((n) => n !== spec.node) as string;
+    await store.update(fleet.layout.vm(name), (current): VmSpec => {
+      const base = current as VmSpec;
+      return { ...base, placement: { ...base.placement, migrationMethod: 'shutdown' }, node: target, lastNode: spec.node, desiredState: 'migrate' };
+    });
+    await waitFor('the VM running on its new node', async () => {
+      const s = (await states()).get(name);
+      const now = await store.get(fleet.layout.vm(name));
+      return s?.state === 'start' && s.statusNode === target && now?.value.desiredState === 'start';
+    }, 60_000);
+    expect(sim.world.whereIs(name)).toEqual([target]);
+    expect((await sim.node(target).domainState(name)).reason).toBe('booted');
     expect(violations).toEqual([]);
   });
 

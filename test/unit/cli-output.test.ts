@@ -22,6 +22,8 @@ const NODE: NodeView = {
   pid: 99,
   updatedAtMs: 0,
   host: { cores: 8, loadAvg: [1.5, 1, 0.5], memoryTotalMiB: 16384, memoryUsedMiB: 4096, memoryFreeMiB: 12288, uptimeS: 60 },
+  domainState: 'ready',
+  hypervisor: null,
 };
 const BARE: NodeView = { ...NODE, name: 'hv10', role: 'hypervisor', daemonState: 'init', coordinatorState: 'client', reportedDaemonState: null, pvcdVersion: null, pid: null, updatedAtMs: null, host: null };
 

@@ -77,7 +77,13 @@ describe('nodeView', () => {
       pid: 4242,
       updatedAtMs: 1_700_000_000_000,
       host: status('run').host,
+      domainState: 'ready',
+      hypervisor: null,
     });
+  });
+
+  it('shows what was asked of the node\'s VMs (ready unless flushed)', () => {
+    expect(nodeView({ spec: { ...coord('c1'), domainState: 'flush' }, status: null, alive: true }, null).domainState).toBe('flush');
   });
 
   it('fills the status fields with null before the first status', () => {

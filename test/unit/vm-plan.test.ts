@@ -7,12 +7,12 @@ const spec = (o: Partial<VmSpec> = {}): VmSpec => ({ ...TEST_GUEST_SPEC, node: '
 const status = (state: VmState, node = 'hv1'): VmStatus => ({ state, node, failureReason: null, stats: null, updatedAtMs: 0 });
 
 function plan(o: Partial<VmPlanInput>) {
-  return planVm({ me: 'hv1', spec: spec(), status: null, domain: 'absent', shutdownPressedAtMs: null, nowMs: 10_000, shutdownTimeoutMs: 5_000, ...o });
+  return planVm({ me: 'hv1', spec: spec(), status: null, domain: 'absent', shutdownPressedAtMs: null, nowMs: 10_000, shutdownTimeoutMs: 5_000, liveMigrationFailed: false, ...o });
 }
 
 describe('planVm: desired start', () => {
   it('starts a new VM, then reports it started, then is settled', () => {
-    expect(plan({})).toEqual({ kind: 'start', finishRestart: false });
+    expect(plan({})).toEqual({ kind: 'start', finish: null });
     expect(plan({ domain: 'running' })).toEqual({ kind: 'report', state: 'start', failureReason: null });
     expect(plan({ domain: 'running', status: status('start') })).toEqual({ kind: 'settled' });
   });
@@ -24,7 +24,7 @@ describe('planVm: desired start', () => {
   it('does not start a VM that another node still reports running', () => {
     expect(plan({ status: status('start', 'hv2') }).kind).toBe('wait');
     expect(plan({ status: status('restart', 'hv2') }).kind).toBe('wait');
-    expect(plan({ status: status('stop', 'hv2') })).toEqual({ kind: 'start', finishRestart: false });
+    expect(plan({ status: status('stop', 'hv2') })).toEqual({ kind: 'start', finish: null });
   });
 
   it('leaves a failed start failed until someone asks again', () => {
@@ -59,17 +59,36 @@ describe('planVm: restart', () => {
     const s = spec({ desiredState: 'restart' });
     expect(plan({ spec: s, domain: 'running', status: status('start') })).toEqual({ kind: 'report', state: 'restart', failureReason: null });
     expect(plan({ spec: s, domain: 'running', status: status('restart') })).toEqual({ kind: 'press-acpi' });
-    expect(plan({ spec: s, domain: 'stopped', status: status('restart') })).toEqual({ kind: 'start', finishRestart: true });
+    expect(plan({ spec: s, domain: 'stopped', status: status('restart') })).toEqual({ kind: 'start', finish: 'restart' });
   });
 
   it('restarting a stopped VM just starts it', () => {
-    expect(plan({ spec: spec({ desiredState: 'restart' }), domain: 'stopped', status: status('stop') })).toEqual({ kind: 'start', finishRestart: true });
+    expect(plan({ spec: spec({ desiredState: 'restart' }), domain: 'stopped', status: status('stop') })).toEqual({ kind: 'start', finish: 'restart' });
   });
 });
 
 describe('planVm: the VM belongs elsewhere or is gone', () => {
+  it('live-migrates a running VM assigned to another node: reports migrate first, then moves it', () => {
+    const s = spec({ node: 'hv2', desiredState: 'migrate' });
+    expect(plan({ spec: s, domain: 'running', status: status('start') })).toEqual({ kind: 'report', state: 'migrate', failureReason: null });
+    expect(plan({ spec: s, domain: 'running', status: status('migrate') })).toEqual({ kind: 'migrate-live', target: 'hv2' });
+  });
+
+  it('the new node waits while the old one reports migrate, and finishes a migration it had to start itself', () => {
+    const s = spec({ node: 'hv1', desiredState: 'migrate', lastNode: 'hv2' });
+    expect(plan({ spec: s, status: status('migrate', 'hv2') }).kind).toBe('wait');
+    expect(plan({ spec: s, status: status('stop', 'hv2') })).toEqual({ kind: 'start', finish: 'migrate' });
+    expect(plan({ spec: s, domain: 'running', status: status('start') })).toEqual({ kind: 'settled' });
+  });
+
+  it('falls back to a graceful stop when live migration failed or is not the method', () => {
+    expect(plan({ spec: spec({ node: 'hv2' }), domain: 'running', status: status('migrate'), liveMigrationFailed: true })).toEqual({ kind: 'press-acpi' });
+    const shutdownMethod = spec({ node: 'hv2', placement: { ...TEST_GUEST_SPEC.placement, migrationMethod: 'shutdown' } });
+    expect(plan({ spec: shutdownMethod, domain: 'running', status: status('start') })).toEqual({ kind: 'press-acpi' });
+  });
+
   it('stops a VM assigned to another node gracefully, undefines it, and lets go of the status', () => {
-    const s = spec({ node: 'hv2' });
+    const s = spec({ node: 'hv2', placement: { ...TEST_GUEST_SPEC.placement, migrationMethod: 'shutdown' } });
     expect(plan({ spec: s, domain: 'running', status: status('start') })).toEqual({ kind: 'press-acpi' });
     expect(plan({ spec: s, domain: 'stopped', status: status('start') })).toEqual({ kind: 'undefine' });
     expect(plan({ spec: s, domain: 'absent', status: status('start') })).toEqual({ kind: 'report', state: 'stop', failureReason: null });
