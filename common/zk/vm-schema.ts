@@ -11,7 +11,7 @@ import { NAME_PATTERN, NAME_RULE } from '../names.ts';
 export const VM_STATES = ['start', 'stop', 'shutdown', 'restart', 'disable', 'fail', 'migrate', 'unmigrate', 'provision'] as const;
 export type VmState = (typeof VM_STATES)[number];
 
-/** PVC's node selectors; see daemon/reconcile/placement.ts for what each prefers. */
+/** PVC's node selectors; see common/vm/placement.ts for what each prefers. */
 export const VM_SELECTORS = ['mem', 'memprov', 'vcpus', 'load', 'vms'] as const;
 export type VmSelector = (typeof VM_SELECTORS)[number];
 /** PVC's default: the node with the most free memory. */

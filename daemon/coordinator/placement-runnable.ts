@@ -1,15 +1,15 @@
 // Placement, a primary runnable: gives every VM without a node one, and every running VM of a
 // node being flushed another (temporarily: its lastNode remembers where it came from, for
-// `pvc node ready`), by the pure planner in reconcile/placement.ts. Watches on the VM and node lists (and a periodic resync) only ask for
+// `pvc node ready`), by the pure planner in common/vm/placement.ts. Watches on the VM and node lists (and a periodic resync) only ask for
 // a pass; a pass reads all VMs and nodes, plans, and writes each assignment with compare-and-set
 // (so a VM a client changed meanwhile is planned again, not overwritten). A VM that fits nowhere
 // gets an `unplaced` child saying why, which the CLI shows.
-import { shownDaemonState } from '../../common/client/views.ts';
 import { readAllNodeFacts } from '../../common/client/read.ts';
 import { readAllVmFacts, type VmFacts } from '../../common/client/vm-read.ts';
 import { defaultVmSelectorOf, type VmSpec, type VmState, type ZkLayout } from '../../common/zk/schema.ts';
 import { SKIP, isZkError, type ZkStore } from '../../common/zk/store.ts';
-import { planPlacement, type PlacementNode } from '../reconcile/placement.ts';
+import { planPlacement } from '../../common/vm/placement.ts';
+import { placementNodes } from '../../common/vm/placement-nodes.ts';
 import { Reconciler } from '../runtime/reconciler.ts';
 import type { PrimaryContext, Runnable } from './runnables.ts';
 
@@ -80,27 +80,7 @@ export class PlacementRunnable implements Runnable {
     const waiting = vms.filter((vm) => vm.spec.value.node === null || (flushing.has(vm.spec.value.node) && RUNNING_DESIRED.has(vm.spec.value.desiredState)));
     if (waiting.length === 0) return;
     const plan = planPlacement({
-      nodes: nodes.flatMap((n): PlacementNode[] => {
-        const hypervisor = n.status?.hypervisor;
-        if (!hypervisor || !n.status) return [];
-        const assigned = vms.filter((vm) => vm.spec.value.node === n.spec.name).map((vm) => vm.spec.value);
-        const provisionedMiB = sum(assigned.map((vm) => vm.memoryMiB));
-        return [
-          {
-            name: n.spec.name,
-            daemonState: shownDaemonState(n.status, n.alive),
-            domainState: flushing.has(n.spec.name) ? 'flush' : 'ready',
-            memoryTotalMiB: hypervisor.memoryMiB,
-            // Counted from what is assigned, started or not, so a burst of placements never
-            // overcommits a node before its guests show up in its memory use.
-            memoryUsedMiB: provisionedMiB,
-            memoryProvisionedMiB: provisionedMiB,
-            vcpusAllocated: sum(assigned.map((vm) => vm.vcpus)),
-            load: n.status.host.loadAvg[0],
-            vmCount: assigned.length,
-          },
-        ];
-      }),
+      nodes: placementNodes(nodes, vms.map((vm) => vm.spec.value)),
       vms: waiting.map((vm) => ({ vm: vm.spec.value.name, memoryMiB: vm.spec.value.memoryMiB, vcpus: vm.spec.value.vcpus, nodeLimit: vm.spec.value.placement.nodeLimit, selector: vm.spec.value.placement.selector })),
       defaultSelector: cluster ? defaultVmSelectorOf(cluster.value) : 'mem',
     });
@@ -146,8 +126,4 @@ export class PlacementRunnable implements Runnable {
     }
     this.context?.log.warn({ vm: vm.spec.value.name, reason }, 'cannot place vm');
   }
-}
-
-function sum(values: number[]): number {
-  return values.reduce((a, b) => a + b, 0);
 }

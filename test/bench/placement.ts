@@ -2,7 +2,7 @@
 // JSON: the median over several runs, with a baseline measured in the same process (sorting
 // 10,000 random numbers) so that numbers from a slower or busier machine can be compared.
 // Run: node --import tsx test/bench/placement.ts
-import { planPlacement, type PlacementInput, type PlacementNode, type PlacementRequest } from '../../daemon/reconcile/placement.ts';
+import { planPlacement, type PlacementInput, type PlacementNode, type PlacementRequest } from '../../common/vm/placement.ts';
 import { VM_SELECTORS, type VmSelector } from '../../common/zk/schema.ts';
 
 const NODES = 200;

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { setNodeDomainState } from '../../common/client/node-domain.ts';
+import { moveVm } from '../../common/client/vm-move.ts';
 import { readAllVmFacts } from '../../common/client/vm-read.ts';
 import type { VmSpec, VmState } from '../../common/zk/schema.ts';
 import type { ZkStore } from '../../common/zk/store.ts';
@@ -165,6 +166,32 @@ describe('VMs on a cluster of pvcd with simulated hypervisors', () => {
       expect(back.get(name), name).toMatchObject({ node, state: 'start', statusNode: node });
       expect(sim.world.whereIs(name), name).toEqual([node]);
     }
+    expect(violations).toEqual([]);
+  });
+
+  it('migrate (target chosen), unmigrate and move, with the refusals', async () => {
+    const name = vmName(20);
+    const home = (await states()).get(name)?.node as string;
+    const migrated = await moveVm(store, fleet.layout, name, 'migrate', { waitMs: 60_000 });
+    expect(migrated.from).toBe(home);
+    expect(migrated.to).not.toBe(home);
+    expect(migrated.done).toBe(true);
+    expect((await store.get(fleet.layout.vm(name)))?.value).toMatchObject({ node: migrated.to, lastNode: home, desiredState: 'start' });
+    expect(sim.world.whereIs(name)).toEqual([migrated.to]);
+
+    const back = await moveVm(store, fleet.layout, name, 'unmigrate', { waitMs: 60_000 });
+    expect(back).toMatchObject({ from: migrated.to, to: home, done: true });
+    expect((await store.get(fleet.layout.vm(name)))?.value).toMatchObject({ node: home, lastNode: null });
+
+    const target = NODES.find((n) => n !== home) as string;
+    const moved = await moveVm(store, fleet.layout, name, 'move', { target, waitMs: 60_000 });
+    expect(moved).toMatchObject({ to: target, done: true });
+    expect((await store.get(fleet.layout.vm(name)))?.value.lastNode).toBeNull();
+
+    await expect(moveVm(store, fleet.layout, name, 'unmigrate', { waitMs: 0 })).rejects.toThrow(/was not migrated/);
+    await expect(moveVm(store, fleet.layout, name, 'move', { target, waitMs: 0 })).rejects.toThrow(new RegExp(`already on node ${target}`));
+    await expect(moveVm(store, fleet.layout, name, 'move', { target: 'nosuch', waitMs: 0 })).rejects.toThrow(/node "nosuch" not found/);
+    await expect(moveVm(store, fleet.layout, 'nosuchvm', 'migrate', { waitMs: 0 })).rejects.toThrow(/vm "nosuchvm" not found/);
     expect(violations).toEqual([]);
   });
 

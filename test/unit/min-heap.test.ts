@@ -1,6 +1,6 @@
 // The binary heap under placement: items come out in order, whatever order they went in.
 import { describe, expect, it } from 'vitest';
-import { MinHeap } from '../../daemon/reconcile/min-heap.ts';
+import { MinHeap } from '../../common/vm/min-heap.ts';
 
 describe('MinHeap', () => {
   it('is empty at first', () => {

@@ -2,7 +2,7 @@
 // in the next choice, the reasons shown for VMs that fit nowhere, and seeded property checks
 // (never over memory, node_limit honoured, only run+ready nodes, independent of input order).
 import { describe, expect, it } from 'vitest';
-import { planPlacement, type PlacementInput, type PlacementNode, type PlacementRequest } from '../../daemon/reconcile/placement.ts';
+import { planPlacement, type PlacementInput, type PlacementNode, type PlacementRequest } from '../../common/vm/placement.ts';
 import { DAEMON_STATES, NODE_DOMAIN_STATES, VM_SELECTORS, type VmSelector } from '../../common/zk/schema.ts';
 
 function node(name: string, over: Partial<PlacementNode> = {}): PlacementNode {

@@ -14,7 +14,7 @@
 // before the batch. Cost: O(V log V + (V + S) log N), S being the heap entries refreshed or
 // moved after an assignment: at most a few per assignment per group that shares the node.
 import assert from 'node:assert/strict';
-import type { DaemonState, NodeDomainState, VmSelector } from '../../common/zk/schema.ts';
+import type { DaemonState, NodeDomainState, VmSelector } from '../zk/schema.ts';
 import { MinHeap } from './min-heap.ts';
 
 /**
