@@ -1,9 +1,11 @@
 // `npm run cluster:down`: stops what `npm run cluster` started, by PID: the pvcd processes
-// first (each hands over and leaves cleanly), then the ZooKeeper servers.
+// first (each hands over and leaves cleanly), then each node's libvirtd (its VMs destroyed),
+// then the ZooKeeper servers.
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../common/errors.ts';
-import { PVCD_DIR, ZK_DIR, runningPvcds } from './lib/local-cluster.ts';
+import { LIBVIRT_DIR, PVCD_DIR, ZK_DIR, runningPvcds } from './lib/local-cluster.ts';
+import { stopLibvirtNodesUnder } from './lib/libvirt-node.ts';
 import { stopPvcd } from './lib/pvcd-process.ts';
 import { stopEnsembleDir } from './lib/zk-ensemble.ts';
 
@@ -15,6 +17,7 @@ async function main(): Promise<void> {
     rmSync(path.join(PVCD_DIR, `${p.node}.pid`), { force: true });
     console.log(`stopped pvcd ${p.node} (pid ${p.pid})`);
   }
+  for (const dir of await stopLibvirtNodesUnder(LIBVIRT_DIR)) console.log(`stopped libvirtd in ${dir}`);
   const zk = await stopEnsembleDir(ZK_DIR);
   for (const pid of zk) console.log(`stopped zookeeper (pid ${pid})`);
   if (pvcds.length === 0 && zk.length === 0) console.log('the local cluster was not running');

@@ -1,15 +1,21 @@
 // `npm run cluster`: a local pvc cluster on this machine — a 3-server ZooKeeper ensemble on
-// loopback and 3 pvcd coordinators, each its own process — with its state under .state/cluster.
-// It writes the `local` connection for the CLI and waits until a primary is elected. When the
-// cluster already runs, it says so and starts nothing.
+// loopback and 3 pvcd coordinators, each its own process with its own libvirtd (QEMU under TCG,
+// in a private mount + UTS namespace) — with its state under .state/cluster. It builds the
+// diskless test guest, writes a definition of it, writes the `local` connection for the CLI and
+// waits until a primary is elected. When the cluster already runs, it says so and starts nothing.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
 import { addConnection } from '../common/connections.ts';
 import { errorMessage } from '../common/errors.ts';
 import { ZkLayout } from '../common/zk/schema.ts';
 import { ZkStore } from '../common/zk/store.ts';
-import { CLUSTER_DIR, LOCAL_CLUSTER_NAME, LOCAL_CONNECTION_NAME, LOCAL_NODES, LOCAL_ZK_USER, PASSWORD_FILE, PVCD_DIR, ZK_DIR, runningPvcds } from './lib/local-cluster.ts';
+import { CLUSTER_DIR, CONSOLE_DIR, LIBVIRT_DIR, LOCAL_CLUSTER_NAME, LOCAL_CONNECTION_NAME, LOCAL_NODES, LOCAL_ZK_USER, PASSWORD_FILE, PVCD_DIR, SAMPLE_VM_FILE, SAMPLE_VM_NAME, ZK_DIR, runningPvcds } from './lib/local-cluster.ts';
+import { startLibvirtNode, stopLibvirtNodesUnder, type LibvirtNode } from './lib/libvirt-node.ts';
+import { findFreePorts } from './lib/ports.ts';
 import { startPvcd } from './lib/pvcd-process.ts';
+import { ensureTestGuest, GUEST_BASE_CMDLINE, GUEST_MEMORY_MIB, type TestGuest } from './lib/test-guest.ts';
 import { readEnsembleHosts, startEnsemble, stopEnsembleDir } from './lib/zk-ensemble.ts';
 
 /** A fresh pvcd connects, migrates and wins in about a second; this only bounds a broken start. */
@@ -25,6 +31,7 @@ async function main(): Promise<void> {
     return;
   }
   // Leftovers of a cluster that died uncleanly (a rebooted machine, a killed pvcd) are cleared.
+  await stopLibvirtNodesUnder(LIBVIRT_DIR);
   await stopEnsembleDir(ZK_DIR);
   rmSync(CLUSTER_DIR, { recursive: true, force: true });
   mkdirSync(PVCD_DIR, { recursive: true });
@@ -34,10 +41,17 @@ async function main(): Promise<void> {
   const ensemble = await startEnsemble({ dir: ZK_DIR, size: 3, detached: true });
   console.log(`zookeeper ready at ${ensemble.hosts}`);
 
-  for (const node of LOCAL_NODES) {
-    const proc = startPvcd({ dir: PVCD_DIR, cluster: LOCAL_CLUSTER_NAME, node, role: 'coordinator', hosts: ensemble.hosts, user: LOCAL_ZK_USER, password, detached: true });
-    console.log(`started pvcd ${node} (pid ${proc.pid}, log ${proc.logPath})`);
-  }
+  console.log('building the test guest and starting a libvirtd per node (the first time takes a minute)...');
+  const [guest, libvirtNodes] = await Promise.all([ensureTestGuest(), startLibvirtNodes()]);
+  writeFileSync(SAMPLE_VM_FILE, stringify(sampleVm(guest)));
+  const ports = await findFreePorts(LOCAL_NODES.length);
+  LOCAL_NODES.forEach((node, i) => {
+    const consoleLogDir = path.join(CONSOLE_DIR, node);
+    mkdirSync(consoleLogDir, { recursive: true });
+    const hypervisor = { driver: 'libvirt', uri: libvirtNodes[i]?.uri, migrateUri: `tcp://127.0.0.1:${ports[i]}`, consoleLogDir };
+    const proc = startPvcd({ dir: PVCD_DIR, cluster: LOCAL_CLUSTER_NAME, node, role: 'coordinator', hosts: ensemble.hosts, user: LOCAL_ZK_USER, password, runnables: ['placement'], hypervisor, detached: true });
+    console.log(`started pvcd ${node} (pid ${proc.pid}, log ${proc.logPath}) with libvirtd ${libvirtNodes[i]?.uri}`);
+  });
   addConnection(
     { name: LOCAL_CONNECTION_NAME, hosts: ensemble.hosts, cluster: LOCAL_CLUSTER_NAME, user: LOCAL_ZK_USER, password },
     { replace: true },
@@ -45,6 +59,27 @@ async function main(): Promise<void> {
   const primary = await waitForPrimary(ensemble.hosts, password);
   console.log(`primary coordinator: ${primary}`);
   printUsage();
+}
+
+function startLibvirtNodes(): Promise<LibvirtNode[]> {
+  return Promise.all(
+    LOCAL_NODES.map((node, i) =>
+      // A fixed host UUID per node: libvirt refuses to migrate between hosts with the same one.
+      startLibvirtNode({ dir: path.join(LIBVIRT_DIR, node), name: node, hostUuid: `10ca1000-0000-4000-8000-${String(i + 1).padStart(12, '0')}` }),
+    ),
+  );
+}
+
+/** The diskless test guest (a Debian kernel and a busybox initrd) as a pvc VM definition. */
+function sampleVm(guest: TestGuest): Record<string, unknown> {
+  return {
+    name: SAMPLE_VM_NAME,
+    vcpus: 1,
+    memoryMiB: GUEST_MEMORY_MIB,
+    boot: { kind: 'kernel', kernel: guest.kernelPath, initrd: guest.initrdPath, cmdline: `${GUEST_BASE_CMDLINE} stay=1` },
+    serial: { log: true },
+    placement: { migrationMethod: 'live' },
+  };
 }
 
 function localPassword(): string {
@@ -79,6 +114,11 @@ The local cluster "${LOCAL_CLUSTER_NAME}" (zookeeper ${hosts}) is the CLI's "${L
   npx pvc node list
   npx pvc node info pvc2 --format yaml
   npx pvc node primary pvc2
+  npx pvc vm define ${path.relative(process.cwd(), SAMPLE_VM_FILE)} --start     # the diskless test guest
+  npx pvc vm list
+  npx pvc vm log ${SAMPLE_VM_NAME}                                    # its serial console
+  npx pvc vm migrate ${SAMPLE_VM_NAME} --wait                         # live, to another node
+  npx pvc node flush pvc1 --wait && npx pvc node ready pvc1 --wait
   npx pvc --help
 Logs: ${PVCD_DIR}/<node>.log    Stop everything: npm run cluster:down`);
 }

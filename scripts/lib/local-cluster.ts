@@ -9,6 +9,13 @@ export const CLUSTER_DIR = process.env.PVC_LOCAL_CLUSTER_DIR ?? path.join(REPO_R
 export const ZK_DIR = path.join(CLUSTER_DIR, 'zk');
 export const PVCD_DIR = path.join(CLUSTER_DIR, 'pvcd');
 export const PASSWORD_FILE = path.join(CLUSTER_DIR, 'zk-password');
+/** One libvirtd "node" (private mount + UTS namespace) per pvcd: LIBVIRT_DIR/<node>. */
+export const LIBVIRT_DIR = path.join(CLUSTER_DIR, 'libvirt');
+/** Serial console logs of each node's VMs: CONSOLE_DIR/<node>/<vm>.log. */
+export const CONSOLE_DIR = path.join(CLUSTER_DIR, 'console');
+/** A ready-made definition of the diskless test guest, with this machine's paths. */
+export const SAMPLE_VM_FILE = path.join(CLUSTER_DIR, 'sample-vm.yaml');
+export const SAMPLE_VM_NAME = 'sample';
 export const LOCAL_CLUSTER_NAME = 'local';
 export const LOCAL_CONNECTION_NAME = 'local';
 export const LOCAL_ZK_USER = 'pvc';
