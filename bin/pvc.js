@@ -24,7 +24,7 @@ const ENTRY = 'cli/main.ts';
 const CACHE_DIR = path.join(ROOT, 'node_modules', '.cache', 'pvc-cli');
 const MANIFEST = path.join(CACHE_DIR, 'manifest.json');
 /** Bumped whenever the build options below change, so older builds are not reused. */
-const BUILD_FORMAT = 2;
+const BUILD_FORMAT = 3;
 /** Builds older than this that the manifest no longer names are removed (a running pvc may still load chunks of one). */
 const STALE_BUILD_AGE_MS = 60 * 60 * 1000;
 
@@ -69,6 +69,7 @@ async function rebuild() {
     target: 'node20',
     // Bundled CommonJS packages (node-zookeeper-client) call require() for node's built-ins.
     banner: { js: "import { createRequire as pvcCreateRequire } from 'node:module'; const require = pvcCreateRequire(import.meta.url);" },
+    plugins: [sourceUrlPlugin()],
     outdir,
     metafile: true,
     logLevel: 'silent',
@@ -81,6 +82,25 @@ async function rebuild() {
   fs.renameSync(temp, MANIFEST);
   removeStaleBuilds(buildName);
   return path.join(CACHE_DIR, entry);
+}
+
+/**
+ * Keeps `import.meta.url` of the project's own files pointing at the source file, not at the
+ * bundle chunk: modules that find files next to them (templates/, package.json) must find the
+ * same ones in the build as when run as TypeScript.
+ */
+function sourceUrlPlugin() {
+  return {
+    name: 'pvc-source-url',
+    setup(build) {
+      build.onLoad({ filter: /\.ts$/ }, (args) => {
+        if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+        const source = fs.readFileSync(args.path, 'utf8');
+        if (!source.includes('import.meta.url')) return undefined;
+        return { contents: source.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader: 'ts' };
+      });
+    },
+  };
 }
 
 function removeStaleBuilds(keep) {

@@ -6,6 +6,7 @@ import { EXIT_BAD_INPUT_OR_REFUSED, EXIT_OK, EXIT_UNREACHABLE, PvcError, errorMe
 import { registerCluster } from './cluster.ts';
 import { registerConnection } from './connection.ts';
 import { registerNode } from './node.ts';
+import { registerVm } from './vm.ts';
 import { examples, print, printError, printRawError } from './output.ts';
 
 export function buildProgram(): Command {
@@ -31,11 +32,13 @@ export function buildProgram(): Command {
           'pvc cluster status',
           'pvc node list --format json',
           'pvc --connection lab node primary coord2',
+          'pvc vm list --state start',
         ]),
     );
   registerConnection(program);
   registerCluster(program);
   registerNode(program);
+  registerVm(program);
   return program;
 }
 

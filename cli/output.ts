@@ -106,3 +106,26 @@ export async function render(data: unknown, format: Format, table: () => string)
 export function examples(lines: readonly string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 }
+
+/** Cuts long text for a table cell, marking the cut; the full text is in `info` and json/yaml. */
+export function truncate(text: string | null, maxChars: number): string | null {
+  if (text === null || text.length <= maxChars) return text;
+  return `${text.slice(0, Math.max(0, maxChars - 3))}...`;
+}
+
+/**
+ * Asks a yes/no question on the terminal; null when there is no terminal to ask on (stdin is
+ * not a TTY), so that a script never hangs on a prompt and the caller refuses instead.
+ */
+export async function confirm(question: string): Promise<boolean | null> {
+  if (!process.stdin.isTTY) return null;
+  terminal.err(`${question} [y/N] `);
+  const { createInterface } = await import('node:readline');
+  const lines = createInterface({ input: process.stdin });
+  try {
+    const answer = await new Promise<string>((resolve) => lines.once('line', resolve).once('close', () => resolve('')));
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    lines.close();
+  }
+}

@@ -112,6 +112,21 @@ describe('help', () => {
       'node info',
       'node primary',
       'node secondary',
+      'node flush',
+      'node ready',
+      'vm',
+      'vm define',
+      'vm modify',
+      'vm remove',
+      'vm list',
+      'vm info',
+      'vm dump',
+      'vm start',
+      'vm stop',
+      'vm shutdown',
+      'vm restart',
+      'vm disable',
+      'vm log',
     ]);
   });
 
@@ -126,7 +141,7 @@ describe('help', () => {
 
   it('offers --format on every read command', () => {
     const program = buildProgram();
-    for (const p of [['node', 'list'], ['node', 'info'], ['cluster', 'status'], ['connection', 'list']]) {
+    for (const p of [['node', 'list'], ['node', 'info'], ['cluster', 'status'], ['connection', 'list'], ['vm', 'list'], ['vm', 'info']]) {
       const command = p.reduce<Command | undefined>((c, name) => c?.commands.find((s) => s.name() === name), program);
       expect(command?.options.map((o) => o.long)).toContain('--format');
     }
