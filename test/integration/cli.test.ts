@@ -215,7 +215,7 @@ describe('reading a cluster', () => {
     const table = await pvc(['--connection', conn, 'node', 'list']);
     expect(table.code).toBe(0);
     const lines = table.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^NAME\s+ROLE\s+DAEMON\s+COORDINATOR\s+PVCD/);
+    expect(lines[0]).toMatch(/^NAME\s+ROLE\s+DAEMON\s+COORDINATOR\s+DOMAIN\s+PVCD/);
     expect(lines).toHaveLength(1 + Object.keys(expected).length);
     const roleColumn = lines[0]?.indexOf('ROLE');
     for (const line of lines.slice(1)) expect(line.indexOf(line.includes('coordinator') ? 'coordinator' : 'hypervisor')).toBe(roleColumn);

@@ -106,9 +106,9 @@ describe('the terminal', () => {
 describe('command tables', () => {
   it('lists nodes in aligned columns, with - for what is not known', () => {
     const lines = nodeListTable([NODE, BARE]).split('\n');
-    expect(lines[0]).toBe('NAME    ROLE         DAEMON  COORDINATOR  PVCD   CORES  LOAD  MEM USED/TOTAL MiB');
-    expect(lines[1]).toBe('coord1  coordinator  dead    secondary    0.1.0      8  1.50          4096/16384');
-    expect(lines[2]).toBe('hv10    hypervisor   init    client       -          -     -                   -');
+    expect(lines[0]).toBe('NAME    ROLE         DAEMON  COORDINATOR  DOMAIN  PVCD   CORES  LOAD  MEM USED/TOTAL MiB');
+    expect(lines[1]).toBe('coord1  coordinator  dead    secondary    ready   0.1.0      8  1.50          4096/16384');
+    expect(lines[2]).toBe('hv10    hypervisor   init    client       ready   -          -     -                   -');
     expect(nodeListTable([])).toBe('no nodes registered yet');
   });
 
