@@ -1,4 +1,5 @@
-// pvc vm: define, modify, remove, list, info, dump, start, stop, shutdown, restart, disable, log.
+// pvc vm: define, modify, remove, list, info, dump, start, stop, shutdown, restart, disable,
+// migrate, unmigrate, move (cli/vm-move.ts), log.
 // A thin shell over common/client/vm-*.ts: arguments are checked here (so a typo is reported
 // without connecting), the client module a command needs is loaded only when it runs (its import
 // starts before the connection is opened, so the two overlap), and results go through output.ts.
@@ -8,6 +9,7 @@ import { assertName } from '../common/names.ts';
 import { withClient } from './context.ts';
 import { DEFAULT_FORMAT, FORMAT_HELP, confirm, examples, parseFormat, print, render } from './output.ts';
 import { parseCount, readDefinitionFile, waitMsOf } from './vm-args.ts';
+import { registerMoves } from './vm-move.ts';
 import { defineText, modifyText, removeText, setStateText, vmInfoTable, vmListTable } from './vm-tables.ts';
 
 /** How long --wait waits by default: covers a guest's ACPI shutdown timeout and a slow start. */
@@ -57,6 +59,7 @@ export function registerVm(program: Command): void {
   registerInfo(vm);
   registerDump(vm);
   for (const action of Object.keys(STATE_COMMANDS) as Array<keyof typeof STATE_COMMANDS>) registerState(vm, action);
+  registerMoves(vm);
   registerLog(vm);
 }
 

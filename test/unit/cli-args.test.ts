@@ -126,6 +126,9 @@ describe('help', () => {
       'vm shutdown',
       'vm restart',
       'vm disable',
+      'vm migrate',
+      'vm unmigrate',
+      'vm move',
       'vm log',
     ]);
   });
