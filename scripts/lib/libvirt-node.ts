@@ -4,10 +4,12 @@
 // (bind-mounted from DIR/{etc,run,lib,cache,log}), its own hostname and a distinct host_uuid
 // (this machine has no SMBIOS, and migration refuses two hosts with the same UUID).
 //
-// Clients reach a node through its socket, DIR/run/libvirt-sock, with the URI this returns.
+// Clients reach a node through its socket, DIR/run/libvirt-sock (or a short alias of DIR/run
+// for deep folders), with the URI this returns.
 // The daemons fork into the background (they are not children of this process) and write pid
 // files under DIR/run; stopping signals those PIDs only while they are still this node's daemons.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { run } from '../../common/exec.ts';
 import { isAlive, waitGone } from './pvcd-process.ts';
@@ -57,22 +59,51 @@ const STOP_GRACE_MS = 10_000;
 const SOCKET = 'libvirt-sock';
 /** sun_path holds 108 bytes including the terminating NUL. */
 const MAX_SOCKET_PATH_BYTES = 107;
+/** Short home of socket-folder aliases for nodes in deep folders (test runs). */
+const SOCKET_ALIAS_DIR = '/run/pvc-libvirt-nodes';
+const SOCKET_ALIAS_HEX_CHARS = 16;
 const DAEMONS = ['libvirtd', 'virtlogd'] as const;
 type Daemon = (typeof DAEMONS)[number];
 
 export function nodeUri(dir: string): string {
-  return `qemu+unix:///system?socket=${path.join(dir, 'run', SOCKET)}`;
+  return `qemu+unix:///system?socket=${path.join(socketDir(dir), SOCKET)}`;
+}
+
+/**
+ * Where clients find the node's sockets. Inside the namespace libvirtd binds the short
+ * /run/libvirt/...; a client outside connects through DIR/run, and a unix socket address holds
+ * only 107 bytes. For a deeper DIR the path goes through a symlink with a short, stable name
+ * (connect() follows symlinks; only the address string is limited).
+ */
+function socketDir(dir: string): string {
+  const direct = path.join(dir, 'run');
+  if (Buffer.byteLength(path.join(direct, 'libvirt-admin-sock')) <= MAX_SOCKET_PATH_BYTES) return direct;
+  return path.join(SOCKET_ALIAS_DIR, createHash('sha256').update(dir).digest('hex').slice(0, SOCKET_ALIAS_HEX_CHARS));
+}
+
+function linkSocketDir(dir: string): void {
+  const alias = socketDir(dir);
+  const direct = path.join(dir, 'run');
+  if (alias === direct) return;
+  mkdirSync(SOCKET_ALIAS_DIR, { recursive: true });
+  rmSync(alias, { force: true });
+  symlinkSync(direct, alias);
+}
+
+function unlinkSocketDir(dir: string): void {
+  const alias = socketDir(dir);
+  if (alias === path.join(dir, 'run')) return;
+  try {
+    if (readlinkSync(alias) === path.join(dir, 'run')) rmSync(alias, { force: true });
+  } catch {
+    // no alias
+  }
 }
 
 export async function startLibvirtNode(options: LibvirtNodeOptions): Promise<LibvirtNode> {
   const dir = options.dir;
   if (!path.isAbsolute(dir)) throw new Error(`libvirt node: dir must be absolute, got ${JSON.stringify(dir)}`);
   if (!/^[a-z0-9][a-z0-9-]*$/.test(options.name)) throw new Error(`libvirt node: bad node name ${JSON.stringify(options.name)}`);
-  // libvirtd's longest socket name must fit a unix socket address, or it fails with an obscure error.
-  const longestSocket = path.join(dir, 'run', 'libvirt-admin-sock');
-  if (Buffer.byteLength(longestSocket) > MAX_SOCKET_PATH_BYTES) {
-    throw new Error(`libvirt node: ${dir} is too deep for unix sockets (${longestSocket} is over ${MAX_SOCKET_PATH_BYTES} bytes)`);
-  }
   for (const daemon of DAEMONS) {
     const pid = daemonPid(dir, daemon);
     if (pid !== null) throw new Error(`libvirt node ${options.name}: ${daemon} (pid ${pid}) already runs in ${dir}; stop it first`);
@@ -127,6 +158,8 @@ export async function stopLibvirtNodesUnder(root: string, maxDepth = 3): Promise
     if (DAEMONS.some((daemon) => daemonPid(dir, daemon) !== null)) {
       await stopNode(dir);
       stopped.push(dir);
+    } else {
+      unlinkSocketDir(dir);
     }
   }
   return stopped;
@@ -189,6 +222,7 @@ async function prepareFolders(options: LibvirtNodeOptions): Promise<void> {
     writeFileSync(qemuConf, `${current}\n${marker}\n${settings.join('\n')}\n`);
   }
   for (const daemon of DAEMONS) rmSync(pidFile(dir, daemon), { force: true });
+  linkSocketDir(dir);
 }
 
 function writeStartScript(options: LibvirtNodeOptions): string {
@@ -261,6 +295,7 @@ async function stopNode(dir: string): Promise<void> {
   await stopDaemon(dir, 'libvirtd');
   await killQemuLeftovers(dir);
   await stopDaemon(dir, 'virtlogd');
+  unlinkSocketDir(dir);
 }
 
 /** QEMU processes this node's libvirtd started and left behind (pid files in DIR/run/qemu). */

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { stopLibvirtNodesUnder } from '../../scripts/lib/libvirt-node.ts';
 import { startEnsemble } from '../../scripts/lib/zk-ensemble.ts';
 
 declare module 'vitest' {
@@ -26,6 +27,7 @@ const KEPT_RUNS = 5;
 const ENSEMBLE_READY_TIMEOUT_MS = 90_000;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  await stopLeftoverLibvirtNodes();
   pruneFinishedRuns();
   const runDir = path.join(TEST_RUNS_DIR, `${process.pid}-${Date.now()}`);
   const zkDir = path.join(runDir, 'zk');
@@ -38,10 +40,21 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw error;
   }
   return async () => {
+    // libvirtd daemonizes (it is no child of this process): stop nodes a failed test file left.
+    await stopLibvirtNodesUnder(runDir);
     await ensemble.stop();
     // The logs stay for a look after a failure; the data (preallocated transaction logs) goes.
     for (const server of ensemble.servers) rmSync(path.join(server.dir, 'data'), { recursive: true, force: true });
   };
+}
+
+/** libvirt nodes of runs whose vitest process died before its teardown could stop them. */
+async function stopLeftoverLibvirtNodes(): Promise<void> {
+  if (!existsSync(TEST_RUNS_DIR)) return;
+  for (const name of readdirSync(TEST_RUNS_DIR)) {
+    const match = /^(\d+)-\d+$/.exec(name);
+    if (match && !isAlive(Number(match[1]))) await stopLibvirtNodesUnder(path.join(TEST_RUNS_DIR, name));
+  }
 }
 
 /** Removes all but the newest KEPT_RUNS run folders whose vitest process is gone. */

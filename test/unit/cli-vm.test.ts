@@ -54,7 +54,7 @@ describe('wrong vm command lines exit 1 with pvc: <message>, before connecting',
     [['vm', 'define', 'x.yaml', '--node', 'BAD'], 'pvc: invalid node name "BAD"'],
     [['vm', 'modify', 'web1'], "pvc: missing required argument 'file'"],
     [['vm', 'remove', 'web1'], 'pvc: not removing vm web1 without confirmation: give --yes'],
-    [['vm', 'migrate', 'web1'], "pvc: unknown command 'migrate'"],
+    [['vm', 'migrate', 'web1', '--target', 'Bad_Node'], 'pvc: invalid node name "Bad_Node"'],
   ])('%j', async (args, message) => {
     expect(await main(args)).toBe(1);
     expect(err).toContain(message);
