@@ -5,7 +5,7 @@ import type { NodeView } from '../common/client/views.ts';
 import { assertName } from '../common/names.ts';
 import { parseMs } from './args.ts';
 import { withClient } from './context.ts';
-import { DEFAULT_FORMAT, FORMAT_HELP, examples, formatFields, formatTable, parseFormat, render, type Column } from './output.ts';
+import { DEFAULT_FORMAT, FORMAT_HELP, examples, formatFields, formatTable, parseFormat, printProgress, render, type Column } from './output.ts';
 
 /** How long `pvc node primary|secondary` waits for the handover by default. */
 export const DEFAULT_HANDOVER_WAIT_MS = 30_000;
@@ -137,7 +137,7 @@ function domainCommand(node: Command, wanted: 'flush' | 'ready'): void {
       const waitMs = options.wait ? parseMs('--wait-ms', options.waitMs, 1, HANDOVER_WAIT_MAX_MS) : 0;
       assertName('node', name);
       const { setNodeDomainState } = await import('../common/client/node-domain.ts');
-      const result = await withClient(command, (client) => setNodeDomainState(client.store, client.layout, name, wanted, { waitMs }));
+      const result = await withClient(command, (client) => setNodeDomainState(client.store, client.layout, name, wanted, { waitMs, onProgress: printProgress }));
       await render(result, format, () => {
         const moved = wanted === 'ready' ? `; ${result.returning.length} vm(s) coming back, ${result.autostarted.length} autostarted` : '';
         return `node ${name}: ${wanted === 'flush' ? (result.done ? 'flushed' : 'flush requested') : result.done ? 'ready, vms back' : 'ready requested'}${moved} (${result.elapsedMs} ms)`;

@@ -44,6 +44,11 @@ export function printRawError(text: string): void {
   terminal.err(text);
 }
 
+/** Progress of a --wait, on stderr so that stdout keeps only the (machine-readable) result. */
+export function printProgress(line: string): void {
+  terminal.err(`pvc: ${line.trimEnd()}\n`);
+}
+
 /** Writes `pvc: <message>` to stderr. */
 export function printError(message: string): void {
   terminal.err(`pvc: ${message.trimEnd()}\n`);

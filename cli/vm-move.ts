@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { assertName } from '../common/names.ts';
 import type { MoveKind, MoveResult } from '../common/client/vm-move.ts';
 import { withClient } from './context.ts';
-import { DEFAULT_FORMAT, FORMAT_HELP, examples, parseFormat, render } from './output.ts';
+import { DEFAULT_FORMAT, FORMAT_HELP, examples, parseFormat, printProgress, render } from './output.ts';
 import { waitMsOf } from './vm-args.ts';
 
 /** A live migration of a small guest takes seconds; a shutdown-and-start move takes the guest's shutdown time. */
@@ -43,7 +43,7 @@ function registerMove(vm: Command, kind: MoveKind): void {
       assertName('vm', name);
       if (options.target !== undefined) assertName('node', options.target);
       const client = import('../common/client/vm-move.ts');
-      const result = await withClient(cmd, async (c) => (await client).moveVm(c.store, c.layout, name, kind, { target: options.target, waitMs }));
+      const result = await withClient(cmd, async (c) => (await client).moveVm(c.store, c.layout, name, kind, { target: options.target, waitMs, onProgress: printProgress }));
       await render(result, format, () => moveText(kind, result));
     });
 }

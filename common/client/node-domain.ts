@@ -30,7 +30,13 @@ export interface NodeDomainResult {
   elapsedMs: number;
 }
 
-export async function setNodeDomainState(store: ZkStore, layout: ZkLayout, name: string, wanted: NodeDesiredDomainState, options: { waitMs: number }): Promise<NodeDomainResult> {
+export interface NodeDomainOptions {
+  waitMs: number;
+  /** Told what is still to move whenever that changes, while waiting. */
+  onProgress?: (line: string) => void;
+}
+
+export async function setNodeDomainState(store: ZkStore, layout: ZkLayout, name: string, wanted: NodeDesiredDomainState, options: NodeDomainOptions): Promise<NodeDomainResult> {
   assertName('node', name);
   const startedAt = Date.now();
   const spec = await store.get(layout.node(name));
@@ -51,21 +57,39 @@ export async function setNodeDomainState(store: ZkStore, layout: ZkLayout, name:
       }
     }
   }
-  const done = options.waitMs > 0 ? await waitUntil(() => settledFor(store, layout, name, wanted, returning), options.waitMs) : false;
+  let lastProgress = '';
+  const report = (pending: string[]): void => {
+    const line = pending.length === 0 ? `node ${name}: nothing left to move` : `node ${name}: ${pending.length} vm(s) still to move: ${pending.slice(0, 8).join(', ')}${pending.length > 8 ? ', ...' : ''}`;
+    if (line !== lastProgress) options.onProgress?.(line);
+    lastProgress = line;
+  };
+  const settled = async (): Promise<boolean> => {
+    const pending = await pendingFor(store, layout, name, wanted, returning);
+    report(pending);
+    return pending.length === 0;
+  };
+  const done = options.waitMs > 0 ? await waitUntil(settled, options.waitMs) : false;
   if (options.waitMs > 0 && !done) {
     throw new PvcError('timeout', `node ${name} is not ${wanted === 'flush' ? 'flushed' : 'ready with its vms back'} after ${options.waitMs} ms; the request stands and goes on`);
   }
   return { node: name, domainState: wanted, returning, autostarted, done, elapsedMs: Date.now() - startedAt };
 }
 
-/** Flushed: no VM wants to run on the node and none reports running there. Ready: the returning VMs run there. */
-async function settledFor(store: ZkStore, layout: ZkLayout, name: string, wanted: NodeDesiredDomainState, returning: readonly string[]): Promise<boolean> {
+/**
+ * The VMs still to move. Flush: those that want to run on the node or report running there
+ * (none left: flushed). Ready: the returning VMs that do not run there yet.
+ */
+async function pendingFor(store: ZkStore, layout: ZkLayout, name: string, wanted: NodeDesiredDomainState, returning: readonly string[]): Promise<string[]> {
   const vms = await readAllVmFacts(store, layout);
   if (wanted === 'flush') {
-    return vms.every((vm) => !(vm.spec.value.node === name && RUNNING_DESIRED.has(vm.spec.value.desiredState)) && !(vm.status?.node === name && MAYBE_RUNNING.has(vm.status.state)));
+    return vms
+      .filter((vm) => (vm.spec.value.node === name && RUNNING_DESIRED.has(vm.spec.value.desiredState)) || (vm.status?.node === name && MAYBE_RUNNING.has(vm.status.state)))
+      .map((vm) => vm.spec.value.name);
   }
   const back = new Set(returning);
-  return vms.filter((vm) => back.has(vm.spec.value.name)).every((vm) => vm.status?.node === name && (vm.status.state === 'start' || !RUNNING_DESIRED.has(vm.spec.value.desiredState)));
+  return vms
+    .filter((vm) => back.has(vm.spec.value.name) && !(vm.status?.node === name && (vm.status.state === 'start' || !RUNNING_DESIRED.has(vm.spec.value.desiredState))))
+    .map((vm) => vm.spec.value.name);
 }
 
 async function casVm(store: ZkStore, layout: ZkLayout, vm: VmFacts, change: (spec: VmSpec) => VmSpec | null): Promise<boolean> {

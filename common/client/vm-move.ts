@@ -30,7 +30,14 @@ export interface MoveResult {
   elapsedMs: number;
 }
 
-export async function moveVm(store: ZkStore, layout: ZkLayout, name: string, kind: MoveKind, options: { target?: string; waitMs: number }): Promise<MoveResult> {
+export interface MoveOptions {
+  target?: string;
+  waitMs: number;
+  /** Told the VM's reported state whenever it changes, while waiting. */
+  onProgress?: (line: string) => void;
+}
+
+export async function moveVm(store: ZkStore, layout: ZkLayout, name: string, kind: MoveKind, options: MoveOptions): Promise<MoveResult> {
   assertName('vm', name);
   if (options.target !== undefined) assertName('node', options.target);
   const startedAt = Date.now();
@@ -53,7 +60,7 @@ export async function moveVm(store: ZkStore, layout: ZkLayout, name: string, kin
     const lastNode = kind === 'migrate' ? (current.lastNode ?? from) : null;
     return { ...current, node: to, lastNode, desiredState };
   });
-  const done = options.waitMs > 0 ? await waitOn(store, layout, name, to, options.waitMs) : false;
+  const done = options.waitMs > 0 ? await waitOn(store, layout, name, to, options.waitMs, options.onProgress) : false;
   return { vm: name, from, to, done, elapsedMs: Date.now() - startedAt };
 }
 
@@ -88,12 +95,16 @@ async function checkTarget(store: ZkStore, layout: ZkLayout, spec: VmSpec, targe
 }
 
 /** Until the VM's status says it runs on `to` (or, for a stopped VM, that `to` is its node). */
-async function waitOn(store: ZkStore, layout: ZkLayout, name: string, to: string, waitMs: number): Promise<boolean> {
+async function waitOn(store: ZkStore, layout: ZkLayout, name: string, to: string, waitMs: number, onProgress?: (line: string) => void): Promise<boolean> {
   const deadline = Date.now() + waitMs;
+  let last = '';
   for (;;) {
     const facts = await readVmFacts(store, layout, name);
     if (!facts) throw new PvcError('not-found', `vm ${name} was removed while moving`);
     const { spec, status } = facts;
+    const line = `vm ${name}: ${status ? `${status.state} on ${status.node}` : 'no status yet'} (desired ${spec.value.desiredState} on ${spec.value.node ?? 'no node'})`;
+    if (line !== last) onProgress?.(line);
+    last = line;
     if (status?.node === to && status.state === 'fail') throw new PvcError('refused', `vm ${name} failed on ${to}: ${status.failureReason ?? 'no reason given'}`);
     const running = RUNNING_DESIRED.has(spec.value.desiredState);
     if (spec.value.node === to && (!running || (status?.node === to && status.state === 'start' && spec.value.desiredState === 'start'))) return true;

@@ -144,8 +144,11 @@ describe('VMs on a cluster of pvcd with simulated hypervisors', () => {
     const running = [...before.entries()].filter(([, v]) => v.node === node && v.state === 'start').map(([name]) => name);
     const stopped = [...before.entries()].filter(([, v]) => v.node === node && v.state !== 'start').map(([name]) => name);
     expect(running.length).toBeGreaterThan(5);
-    const flushed = await setNodeDomainState(store, fleet.layout, node, 'flush', { waitMs: 90_000 });
+    const progress: string[] = [];
+    const flushed = await setNodeDomainState(store, fleet.layout, node, 'flush', { waitMs: 90_000, onProgress: (line) => progress.push(line) });
     expect(flushed.done).toBe(true);
+    expect(progress[0]).toMatch(new RegExp(`node ${node}: \\d+ vm\\(s\\) still to move`));
+    expect(progress.at(-1)).toBe(`node ${node}: nothing left to move`);
     const after = await states();
     for (const name of running) {
       const v = after.get(name);
