@@ -6,6 +6,7 @@ import {
   type CoordinatorState,
   type DaemonState,
   type NodeDesiredDomainState,
+  type NodeDomainState,
   type NodeHypervisor,
   type NodeRole,
   type NodeSpec,
@@ -36,8 +37,8 @@ export interface NodeView {
   /** The node's own wall clock at its last status write; for people, not for comparing. */
   updatedAtMs: number | null;
   host: NodeStatus['host'] | null;
-  /** What was asked of the node's VMs: ready (take VMs) or flush (move them away). */
-  domainState: NodeDesiredDomainState;
+  /** ready (takes VMs), flush (moving them away) or flushed (none left running). */
+  domainState: NodeDomainState;
   /** The node's hypervisor; null when it runs no VMs (or has not said yet). */
   hypervisor: NodeHypervisor | null;
 }
@@ -74,9 +75,15 @@ export function nodeView(facts: NodeFacts, primaryNode: string | null): NodeView
     pid: status?.pid ?? null,
     updatedAtMs: status?.updatedAtMs ?? null,
     host: status?.host ?? null,
-    domainState: spec.domainState ?? 'ready',
+    domainState: shownDomainState(spec.domainState ?? 'ready', status?.hypervisor?.runningVms),
     hypervisor: status?.hypervisor ?? null,
   };
+}
+
+/** A flushed node is one asked to flush whose pvcd saw no VM running on it at its last look. */
+export function shownDomainState(desired: NodeDesiredDomainState, runningVms: number | undefined): NodeDomainState {
+  if (desired === 'ready') return 'ready';
+  return runningVms === 0 ? 'flushed' : 'flush';
 }
 
 /** Nodes sorted by name, so every listing comes out in the same order. */

@@ -96,6 +96,8 @@ export const NodeStatusDoc = z.strictObject({
       memoryMiB: z.number().int().positive(),
       /** Where this node writes its VMs' serial console logs (`<dir>/<vm>.log`). */
       consoleLogDir: z.string().min(1),
+      /** VMs this node's pvcd last saw running here (a flushed node has none). */
+      runningVms: z.number().int().nonnegative().optional(),
     })
     .nullable()
     .optional(),

@@ -150,7 +150,7 @@ export class Pvcd {
       pvcdVersion: PVC_VERSION,
       pid: process.pid,
       host: readHostStats(),
-      hypervisor: this.hypervisor,
+      hypervisor: this.hypervisor ? { ...this.hypervisor, runningVms: this.vms?.runningCount ?? 0 } : null,
     };
   }
 }

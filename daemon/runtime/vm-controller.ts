@@ -50,6 +50,8 @@ export class VmController {
   private readonly liveMigrationFailedTo = new Map<string, string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private unwatchDir: (() => void) | null = null;
+  /** VMs seen running on this node at their last look; its size goes into the node's status. */
+  private readonly seenRunning = new Set<string>();
   private resyncTimer: NodeJS.Timeout | null = null;
   private stopped = true;
   private workers = 0;
@@ -81,6 +83,10 @@ export class VmController {
   /** Resolves when no VM is dirty or being reconciled (for tests and shutdown). */
   settled(): Promise<void> {
     return this.idle;
+  }
+
+  get runningCount(): number {
+    return this.seenRunning.size;
   }
 
   private async syncChildren(markAll = false): Promise<void> {
@@ -167,7 +173,11 @@ export class VmController {
     // A domain this process never saw in ZooKeeper is not ours to remove.
     if (!spec && !this.known.has(name)) return { kind: 'settled' };
     if (!spec) this.known.delete(name);
-    if (domain !== 'running') this.acpiPressedAt.delete(name);
+    if (domain === 'running') this.seenRunning.add(name);
+    else {
+      this.seenRunning.delete(name);
+      this.acpiPressedAt.delete(name);
+    }
     const target = spec?.value.node ?? null;
     if (this.liveMigrationFailedTo.has(name) && this.liveMigrationFailedTo.get(name) !== target) this.liveMigrationFailedTo.delete(name);
     return planVm({

@@ -6,6 +6,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { setNodeDomainState } from '../../common/client/node-domain.ts';
+import { readNodeFacts } from '../../common/client/read.ts';
+import { nodeView } from '../../common/client/views.ts';
 import { moveVm } from '../../common/client/vm-move.ts';
 import { readAllVmFacts } from '../../common/client/vm-read.ts';
 import type { VmSpec, VmState } from '../../common/zk/schema.ts';
@@ -161,6 +163,11 @@ describe('VMs on a cluster of pvcd with simulated hypervisors', () => {
     }
     // Stopped VMs stay where they were.
     for (const name of stopped) expect(after.get(name)?.node).toBe(node);
+    // The node says so too, once its pvcd has looked again.
+    await waitFor('the node shown flushed', async () => {
+      const facts = await readNodeFacts(store, fleet.layout, node);
+      return facts ? nodeView(facts, null).domainState === 'flushed' : false;
+    });
 
     const readied = await setNodeDomainState(store, fleet.layout, node, 'ready', { waitMs: 90_000 });
     expect(readied.returning.sort()).toEqual(running.sort());

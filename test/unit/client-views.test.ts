@@ -1,7 +1,7 @@
 // The client's views: which daemon and coordinator state a node is shown in, derived from its
 // spec, its last status, whether its `alive` ephemeral exists, and who holds the primary lock.
 import { describe, expect, it } from 'vitest';
-import { countNodes, nodeView, nodeViews, shownCoordinatorState, shownDaemonState, type NodeFacts } from '../../common/client/views.ts';
+import { countNodes, nodeView, nodeViews, shownCoordinatorState, shownDaemonState, shownDomainState, type NodeFacts } from '../../common/client/views.ts';
 import type { CoordinatorState, DaemonState, NodeSpec, NodeStatus } from '../../common/zk/schema.ts';
 
 function status(daemonState: DaemonState, coordinatorState: CoordinatorState = 'secondary'): NodeStatus {
@@ -82,8 +82,11 @@ describe('nodeView', () => {
     });
   });
 
-  it('shows what was asked of the node\'s VMs (ready unless flushed)', () => {
+  it('shows what was asked of the node\'s VMs, and flushed once none runs there', () => {
     expect(nodeView({ spec: { ...coord('c1'), domainState: 'flush' }, status: null, alive: true }, null).domainState).toBe('flush');
+    expect(shownDomainState('flush', 2)).toBe('flush');
+    expect(shownDomainState('flush', 0)).toBe('flushed');
+    expect(shownDomainState('ready', 0)).toBe('ready');
   });
 
   it('fills the status fields with null before the first status', () => {
