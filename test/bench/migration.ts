@@ -14,6 +14,7 @@ import { REPO_ROOT } from '../../scripts/lib/pvcd-process.ts';
 import { guestDomainXml, waitForConsoleLine } from '../helpers/guest-domain.ts';
 import { GUEST_READY_TIMEOUT_MS, startLibvirtPair, type LibvirtPair } from '../helpers/libvirt-pair.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { median, summary } from './stats.ts';
 
 const BENCH_DIR = path.join(REPO_ROOT, '.state', 'bench', 'migration');
 /** Migrations per downtime setting, alternating A -> B and B -> A. */
@@ -24,24 +25,6 @@ const MIGRATION_TIMEOUT_MS = 180_000;
 const TARGET_DOWNTIME_MS = 50;
 const QEMU_DEFAULT_DOWNTIME_MS = 300;
 
-interface Summary {
-  medianMs: number;
-  minMs: number;
-  maxMs: number;
-  runs: number;
-  samplesMs: number[];
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-function summary(values: number[]): Summary {
-  const round = (v: number) => Math.round(v * 10) / 10;
-  return { medianMs: round(median(values)), minMs: round(Math.min(...values)), maxMs: round(Math.max(...values)), runs: values.length, samplesMs: values.map(round) };
-}
 
 async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const started = performance.now();

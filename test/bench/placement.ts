@@ -4,6 +4,8 @@
 // Run: node --import tsx test/bench/placement.ts
 import { planPlacement, type PlacementInput, type PlacementNode, type PlacementRequest } from '../../common/vm/placement.ts';
 import { VM_SELECTORS, type VmSelector } from '../../common/zk/schema.ts';
+import { seededRandom as seeded } from '../helpers/seeded-random.ts';
+import { median } from './stats.ts';
 
 const NODES = 200;
 const VMS = 10_000;
@@ -18,17 +20,6 @@ const SCENARIOS = { roomy: 512 * 1024, tight: 192 * 1024 } as const;
 const VM_MEMORY_CHOICES_MIB = [512, 1024, 2048, 4096, 8192];
 const SEED = 0x5eed;
 
-/** mulberry32: a small seeded generator, so every run plans the same cluster. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function cluster(random: () => number, nodeMemoryMiB: number): PlacementInput {
   const nodes: PlacementNode[] = Array.from({ length: NODES }, (_, i) => ({
@@ -55,11 +46,6 @@ function cluster(random: () => number, nodeMemoryMiB: number): PlacementInput {
   return { nodes, vms, defaultSelector: 'mem' };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
 const round = (v: number): number => Math.round(v * 100) / 100;
 

@@ -12,13 +12,13 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { requestPrimary } from '../../common/client/handover.ts';
-import { run } from '../../common/exec.ts';
 import { ZkLayout } from '../../common/zk/schema.ts';
 import { REPO_ROOT } from '../../scripts/lib/pvcd-process.ts';
 import { startEnsemble } from '../../scripts/lib/zk-ensemble.ts';
 import { PvcdFleet } from '../helpers/pvcd-fleet.ts';
 import { connectStore, testAuth } from '../helpers/zk.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { median, ratio, summary, timeCommand } from './stats.ts';
 
 const HANDOVER_RUNS = 9;
 const TAKEOVER_RUNS = 5;
@@ -29,22 +29,8 @@ const DEFAULT_SESSION_TIMEOUT_MS = 4_000;
 const NODES = ['b1', 'b2', 'b3'];
 const BENCH_DIR = path.join(REPO_ROOT, '.state', 'bench');
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
-function summary(values: number[]): { medianMs: number; minMs: number; maxMs: number; runs: number; samplesMs: number[] } {
-  const round = (v: number) => Math.round(v * 10) / 10;
-  return { medianMs: round(median(values)), minMs: round(Math.min(...values)), maxMs: round(Math.max(...values)), runs: values.length, samplesMs: values.map(round) };
-}
 
-async function timeCommand(file: string, args: string[], env?: Record<string, string>): Promise<number> {
-  const started = performance.now();
-  await run(file, args, { timeoutMs: 30_000, cwd: REPO_ROOT, env: env ? { ...process.env, ...env } as Record<string, string> : undefined });
-  return performance.now() - started;
-}
 
 async function main(): Promise<void> {
   rmSync(BENCH_DIR, { recursive: true, force: true });
@@ -118,7 +104,6 @@ async function main(): Promise<void> {
     const nodeStart: number[] = [];
     for (let i = 0; i < BASELINE_RUNS; i += 1) nodeStart.push(await timeCommand(process.execPath, ['-e', '0']));
 
-    const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
     const report = {
       benchmark: 'cluster-alive',
       date: new Date().toISOString(),

@@ -10,7 +10,6 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { listVms } from '../../common/client/vm-list.ts';
-import { run } from '../../common/exec.ts';
 import { migrateSchema } from '../../common/zk/migrations.ts';
 import { ZkLayout, type VmSpec, type VmStatus } from '../../common/zk/schema.ts';
 import type { ZkStore } from '../../common/zk/store.ts';
@@ -18,6 +17,7 @@ import { REPO_ROOT } from '../../scripts/lib/pvcd-process.ts';
 import { startEnsemble } from '../../scripts/lib/zk-ensemble.ts';
 import { TEST_GUEST_SPEC } from '../helpers/vm-fixtures.ts';
 import { connectStore, testAuth } from '../helpers/zk.ts';
+import { median, ratio, summary, timeCommand } from './stats.ts';
 
 const VMS = 1_000;
 const NODES = ['hv1', 'hv2', 'hv3', 'hv4'];
@@ -27,20 +27,9 @@ const CLIENT_RUNS = 15;
 const TARGET_MS = 500;
 /** Creates sent at once while filling the tree: pipelined, without queueing thousands of timers. */
 const WRITE_BATCH = 200;
-/** A backstop for a hung CLI; a run takes a fraction of a second. */
-const CLI_TIMEOUT_MS = 30_000;
 const BENCH_DIR = path.join(REPO_ROOT, '.state', 'bench-vm-list');
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
-function summary(values: number[]): { medianMs: number; minMs: number; maxMs: number; runs: number } {
-  const round = (v: number) => Math.round(v * 10) / 10;
-  return { medianMs: round(median(values)), minMs: round(Math.min(...values)), maxMs: round(Math.max(...values)), runs: values.length };
-}
 
 function vmSpec(i: number): VmSpec {
   const hex = i.toString(16).padStart(12, '0');
@@ -73,11 +62,6 @@ async function fill(store: ZkStore, layout: ZkLayout): Promise<void> {
   }
 }
 
-async function timeCommand(file: string, args: string[], env?: Record<string, string>): Promise<number> {
-  const started = performance.now();
-  await run(file, args, { timeoutMs: CLI_TIMEOUT_MS, cwd: REPO_ROOT, env: env ? ({ ...process.env, ...env } as Record<string, string>) : undefined });
-  return performance.now() - started;
-}
 
 async function main(): Promise<void> {
   rmSync(BENCH_DIR, { recursive: true, force: true });
@@ -119,7 +103,6 @@ async function main(): Promise<void> {
       if (i < BASELINE_RUNS) nodeStart.push(await timeCommand(process.execPath, ['-e', '0']));
     }
     const os = await import('node:os');
-    const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
     console.log(
       JSON.stringify(
         {

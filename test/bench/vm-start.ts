@@ -15,16 +15,12 @@ import { startLibvirtPair } from '../helpers/libvirt-pair.ts';
 import { PvcdFleet } from '../helpers/pvcd-fleet.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { connectStore } from '../helpers/zk.ts';
+import { median } from './stats.ts';
 
 const RUNS = 5;
 const BENCH_DIR = path.join(REPO_ROOT, '.state', 'bench-vm-start');
 const BOOT_TIMEOUT_MS = 180_000;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
 async function main(): Promise<void> {
   rmSync(BENCH_DIR, { recursive: true, force: true });

@@ -15,6 +15,7 @@ import { startEnsemble, type Ensemble } from '../../scripts/lib/zk-ensemble.ts';
 import { PvcdFleet } from '../helpers/pvcd-fleet.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { connectStore } from '../helpers/zk.ts';
+import { seededRandom } from '../helpers/seeded-random.ts';
 
 const NODES = ['f1', 'f2', 'f3', 'f4'];
 const SESSION_TIMEOUT_MS = 2_000;
@@ -22,17 +23,6 @@ const SESSION_TIMEOUT_MS = 2_000;
 const RECOVERY_LIMIT_MS = SESSION_TIMEOUT_MS * 5 + 10_000;
 const DEFAULT_STEPS = 30;
 
-/** mulberry32: a small, good-enough seeded generator, so that a run can be replayed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Fault = 'sigkill' | 'sigstop' | 'sigterm' | 'handover' | 'zk-kill' | 'zk-freeze';
 const FAULTS: Fault[] = ['sigkill', 'sigstop', 'sigterm', 'handover', 'zk-kill', 'zk-freeze'];

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { planPlacement, type PlacementInput, type PlacementNode, type PlacementRequest } from '../../common/vm/placement.ts';
 import { DAEMON_STATES, NODE_DOMAIN_STATES, VM_SELECTORS, type VmSelector } from '../../common/zk/schema.ts';
+import { seededRandom as seeded } from '../helpers/seeded-random.ts';
 
 function node(name: string, over: Partial<PlacementNode> = {}): PlacementNode {
   return { name, daemonState: 'run', domainState: 'ready', memoryTotalMiB: 16_384, memoryUsedMiB: 0, memoryProvisionedMiB: 0, vcpusAllocated: 0, load: 0, vmCount: 0, ...over };
@@ -17,17 +18,6 @@ function plan(nodes: PlacementNode[], vms: PlacementRequest[], defaultSelector: 
   return planPlacement({ nodes, vms, defaultSelector });
 }
 
-/** mulberry32: seeded, so a failing property case can be replayed from its seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('who receives VMs', () => {
   it('only nodes in daemon state run and domain state ready', () => {
