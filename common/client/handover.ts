@@ -4,11 +4,12 @@
 // of the lock, candidates ahead of `to` step back, the new primary deletes the request) and the
 // client watches /coordinator/primary until the change shows or its wait runs out.
 import { performance } from 'node:perf_hooks';
-import { PvcError, errorMessage } from '../errors.ts';
+import { PvcError } from '../errors.ts';
 import { assertName } from '../names.ts';
 import type { Handover, ZkLayout } from '../zk/schema.ts';
 import { isZkError, type ZkStore } from '../zk/store.ts';
 import { readCandidates, readPrimary } from './read.ts';
+import { watchUntil } from './watch-until.ts';
 
 /** Reads and writes retried when the primary lock or the request changed under us. */
 export const HANDOVER_MAX_ATTEMPTS = 8;
@@ -144,41 +145,12 @@ export function waitForPrimary(
   waitMs: number,
   timeoutMessage: () => string,
 ): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    let settled = false;
-    let reading = false;
-    let readAgain = false;
-    let lastError: unknown = null;
-    const settle = (finish: () => void): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      unwatch();
-      finish();
-    };
-    const check = async (): Promise<void> => {
-      // One read at a time; events during a read ask for one more read after it.
-      if (reading) {
-        readAgain = true;
-        return;
-      }
-      reading = true;
-      do {
-        readAgain = false;
-        try {
-          const primary = (await readPrimary(store, layout))?.value.node ?? null;
-          if (reached(primary) && primary !== null) settle(() => resolve(primary));
-        } catch (error) {
-          lastError = error; // a lost connection is retried on the next event, until the timeout
-        }
-      } while (readAgain && !settled);
-      reading = false;
-    };
-    const unwatch = store.watch(layout.primary(), 'data', () => void check());
-    const timer = setTimeout(() => {
-      const cause = lastError ? ` (last read failed: ${errorMessage(lastError)})` : '';
-      settle(() => reject(new PvcError('timeout', `${timeoutMessage()}${cause}`)));
-    }, Math.max(0, waitMs));
-    void check();
+  return watchUntil({
+    store,
+    watch: [layout.primary()],
+    read: async () => (await readPrimary(store, layout))?.value.node ?? null,
+    judge: (primary: string | null) => (primary !== null && reached(primary) ? { kind: 'done', value: primary } : null),
+    waitMs,
+    timeoutMessage,
   });
 }

@@ -15,11 +15,11 @@ import { defaultVmSelectorOf, type VmSpec, type VmState, type ZkLayout } from '.
 import { SKIP, type ZkStore } from '../zk/store.ts';
 import { readAllNodeFacts } from './read.ts';
 import { readAllVmFacts, readVmFacts } from './vm-read.ts';
+import { watchUntil, type Verdict } from './watch-until.ts';
 
 export type MoveKind = 'migrate' | 'unmigrate' | 'move';
 
 const RUNNING_DESIRED: ReadonlySet<VmState> = new Set(['start', 'restart', 'migrate', 'unmigrate']);
-const WAIT_POLL_MS = 100;
 
 export interface MoveResult {
   vm: string;
@@ -95,20 +95,24 @@ async function checkTarget(store: ZkStore, layout: ZkLayout, spec: VmSpec, targe
 }
 
 /** Until the VM's status says it runs on `to` (or, for a stopped VM, that `to` is its node). */
-async function waitOn(store: ZkStore, layout: ZkLayout, name: string, to: string, waitMs: number, onProgress?: (line: string) => void): Promise<boolean> {
-  const deadline = Date.now() + waitMs;
+function waitOn(store: ZkStore, layout: ZkLayout, name: string, to: string, waitMs: number, onProgress?: (line: string) => void): Promise<boolean> {
   let last = '';
-  for (;;) {
-    const facts = await readVmFacts(store, layout, name);
-    if (!facts) throw new PvcError('not-found', `vm ${name} was removed while moving`);
-    const { spec, status } = facts;
-    const line = `vm ${name}: ${status ? `${status.state} on ${status.node}` : 'no status yet'} (desired ${spec.value.desiredState} on ${spec.value.node ?? 'no node'})`;
-    if (line !== last) onProgress?.(line);
-    last = line;
-    if (status?.node === to && status.state === 'fail') throw new PvcError('refused', `vm ${name} failed on ${to}: ${status.failureReason ?? 'no reason given'}`);
-    const running = RUNNING_DESIRED.has(spec.value.desiredState);
-    if (spec.value.node === to && (!running || (status?.node === to && status.state === 'start' && spec.value.desiredState === 'start'))) return true;
-    if (Date.now() > deadline) throw new PvcError('timeout', `vm ${name} is not running on ${to} after ${waitMs} ms; the request stands and goes on`);
-    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
-  }
+  return watchUntil({
+    store,
+    watch: [layout.vm(name), layout.vmStatus(name)],
+    read: () => readVmFacts(store, layout, name),
+    judge: (facts): Verdict<boolean> => {
+      if (!facts) return { kind: 'failed', error: new PvcError('not-found', `vm ${name} was removed while moving`) };
+      const { spec, status } = facts;
+      const line = `vm ${name}: ${status ? `${status.state} on ${status.node}` : 'no status yet'} (desired ${spec.value.desiredState} on ${spec.value.node ?? 'no node'})`;
+      if (line !== last) onProgress?.(line);
+      last = line;
+      if (status?.node === to && status.state === 'fail') return { kind: 'failed', error: new PvcError('refused', `vm ${name} failed on ${to}: ${status.failureReason ?? 'no reason given'}`) };
+      const running = RUNNING_DESIRED.has(spec.value.desiredState);
+      const arrived = spec.value.node === to && (!running || (status?.node === to && status.state === 'start' && spec.value.desiredState === 'start'));
+      return arrived ? { kind: 'done', value: true } : null;
+    },
+    waitMs,
+    timeoutMessage: () => `vm ${name} is not running on ${to} after ${waitMs} ms; the request stands and goes on`,
+  });
 }

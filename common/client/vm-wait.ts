@@ -2,8 +2,9 @@
 // desired state moves, e.g. restart -> start) and the status (what its node reports). Every watch
 // event re-reads both and asks `judge`; the watches are set before the first read, so a change
 // between the two is never missed.
-import { PvcError, errorMessage } from '../errors.ts';
+import { PvcError } from '../errors.ts';
 import { readVmFacts, type VmFacts, type VmTarget } from './vm-read.ts';
+import { watchUntil, type Verdict } from './watch-until.ts';
 
 /** A wait longer than this is a mistake in the caller (an hour covers any guest's shutdown). */
 export const VM_WAIT_MAX_MS = 3_600_000;
@@ -30,45 +31,16 @@ export function waitForVm(
   timeoutMessage: (last: VmFacts | null) => string,
 ): Promise<VmFacts> {
   const { store, layout } = target;
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    let reading = false;
-    let readAgain = false;
-    let last: VmFacts | null = null;
-    let lastError: unknown = null;
-    const settle = (finish: () => void): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      for (const unwatch of unwatches) unwatch();
-      finish();
-    };
-    const check = async (): Promise<void> => {
-      // One read at a time; events during a read ask for one more read after it.
-      if (reading) {
-        readAgain = true;
-        return;
-      }
-      reading = true;
-      do {
-        readAgain = false;
-        try {
-          const facts = await readVmFacts(store, layout, name);
-          last = facts;
-          const verdict = judge(facts);
-          if (verdict?.kind === 'done' && facts) settle(() => resolve(facts));
-          else if (verdict?.kind === 'failed') settle(() => reject(verdict.error));
-        } catch (error) {
-          lastError = error; // a lost connection is retried on the next event, until the timeout
-        }
-      } while (readAgain && !settled);
-      reading = false;
-    };
-    const unwatches = [store.watch(layout.vm(name), 'data', () => void check()), store.watch(layout.vmStatus(name), 'data', () => void check())];
-    const timer = setTimeout(() => {
-      const cause = lastError ? ` (last read failed: ${errorMessage(lastError)})` : '';
-      settle(() => reject(new PvcError('timeout', `${timeoutMessage(last)}${cause}`)));
-    }, Math.max(0, waitMs));
-    void check();
+  return watchUntil({
+    store,
+    watch: [layout.vm(name), layout.vmStatus(name)],
+    read: () => readVmFacts(store, layout, name),
+    judge: (facts: VmFacts | null): Verdict<VmFacts> => {
+      const verdict = judge(facts);
+      if (verdict?.kind === 'done') return facts ? { kind: 'done', value: facts } : null;
+      return verdict;
+    },
+    waitMs,
+    timeoutMessage: (last) => timeoutMessage(last ?? null),
   });
 }
