@@ -4,6 +4,7 @@ import type { HandoverResult } from '../common/client/handover.ts';
 import type { NodeView } from '../common/client/views.ts';
 import { assertName } from '../common/names.ts';
 import { parseMs } from './args.ts';
+import { waitMsOf } from './vm-args.ts';
 import { withClient } from './context.ts';
 import { DEFAULT_FORMAT, FORMAT_HELP, examples, formatFields, formatTable, parseFormat, printProgress, render, type Column } from './output.ts';
 
@@ -116,7 +117,7 @@ export const DEFAULT_DOMAIN_WAIT_MS = 300_000;
 
 interface DomainCliOptions extends FormatOptions {
   wait?: boolean;
-  waitMs: string;
+  waitMs?: string;
 }
 
 function domainCommand(node: Command, wanted: 'flush' | 'ready'): void {
@@ -129,12 +130,12 @@ function domainCommand(node: Command, wanted: 'flush' | 'ready'): void {
     .description(wanted === 'flush' ? 'move every running VM off a node, for maintenance' : 'let a flushed node take VMs again and bring its VMs back')
     .argument('<node>', 'node name')
     .option('--wait', 'wait until the VMs have moved')
-    .option('--wait-ms <ms>', 'how long --wait waits', String(DEFAULT_DOMAIN_WAIT_MS))
+    .option('--wait-ms <ms>', 'wait this long instead (implies --wait; 0: do not wait)')
     .option('--format <format>', FORMAT_HELP, DEFAULT_FORMAT)
     .addHelpText('after', `${detail}\nOn a --wait timeout the request stands and pvc exits with status 2.\n` + examples([`pvc node ${wanted} hv1`, `pvc node ${wanted} hv1 --wait`]))
     .action(async (name: string, options: DomainCliOptions, command: Command) => {
       const format = parseFormat(options.format);
-      const waitMs = options.wait ? parseMs('--wait-ms', options.waitMs, 1, HANDOVER_WAIT_MAX_MS) : 0;
+      const waitMs = waitMsOf(options, DEFAULT_DOMAIN_WAIT_MS, HANDOVER_WAIT_MAX_MS);
       assertName('node', name);
       const { setNodeDomainState } = await import('../common/client/node-domain.ts');
       const result = await withClient(command, (client) => setNodeDomainState(client.store, client.layout, name, wanted, { waitMs, onProgress: printProgress }));

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what the build and the tests need, and only what is missing: the npm packages
-# (npm ci when node_modules is absent or older than package-lock.json) and Debian's zookeeper
-# package with Java (the test setup runs QuorumPeerMain from /usr/share/java). Fast and silent
+# (npm ci when node_modules is absent or older than package-lock.json), Debian's zookeeper
+# package with Java (the test setup runs QuorumPeerMain from /usr/share/java), and QEMU, libvirt
+# and cpio for the VM tests and the local cluster's hypervisors. Fast and silent
 # when everything is present; one line for each thing it installs.
 # Needs root for apt-get (CI runs as root on Debian 12).
 set -eu

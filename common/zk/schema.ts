@@ -20,8 +20,9 @@ export const COORDINATOR_STATES = ['primary', 'secondary', 'takeover', 'relinqui
 export type CoordinatorState = (typeof COORDINATOR_STATES)[number];
 
 /**
- * PVC's node domain states: whether a node takes VMs (`ready`) or is being drained. Vocabulary
- * only for now: placement reads it, and no znode holds it until `pvc node flush|ready` exist.
+ * PVC's node domain states: whether a node takes VMs (`ready`) or is being drained. What is
+ * asked is NodeSpec.domainState (ready or flush); clients show flushed once the node's pvcd sees
+ * no VM running on it. unflush and fence-flush are not used yet (fencing arrives with HA).
  */
 export const NODE_DOMAIN_STATES = ['ready', 'flush', 'flushed', 'unflush', 'fence-flush'] as const;
 export type NodeDomainState = (typeof NODE_DOMAIN_STATES)[number];

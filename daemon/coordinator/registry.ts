@@ -1,5 +1,5 @@
-// Which primary runnables a coordinator runs, by the names its config lists. DHCP, DNS, boot
-// services, fencing and placement join this list in later work.
+// Which primary runnables a coordinator runs, by the names its config lists: the journal (for
+// tests and benchmarks) and placement. DHCP, DNS, boot services and fencing join in later work.
 import type { PvcdConfig } from '../config.ts';
 import { PlacementRunnable, type PlacementDeps } from './placement-runnable.ts';
 import { PrimaryJournal } from './primary-journal.ts';

@@ -94,6 +94,11 @@ function planHere(input: VmPlanInput, spec: VmSpec): VmAction {
   }
 
   if (RUNNING_STATES.has(desired)) {
+    if (domain === 'running' && status !== null && status.node !== me && status.state === 'migrate') {
+      // The domain shows up here while the old node still reports `migrate`: a live migration is
+      // coming in (the domain sits paused until it ends). The old node hands the status over.
+      return { kind: 'wait', reason: `incoming migration from ${status.node}` };
+    }
     if (domain === 'running') {
       return status?.node === me && status.state === 'start' ? { kind: 'settled' } : { kind: 'report', state: 'start', failureReason: null };
     }

@@ -81,6 +81,12 @@ describe('planVm: the VM belongs elsewhere or is gone', () => {
     expect(plan({ spec: s, domain: 'running', status: status('start') })).toEqual({ kind: 'settled' });
   });
 
+  it('the new node waits while a live migration comes in, until the old node hands the status over', () => {
+    const s = spec({ node: 'hv1', desiredState: 'migrate', lastNode: 'hv2' });
+    expect(plan({ spec: s, domain: 'running', status: status('migrate', 'hv2') })).toMatchObject({ kind: 'wait', reason: 'incoming migration from hv2' });
+    expect(plan({ spec: s, domain: 'running', status: status('start', 'hv1') })).toEqual({ kind: 'settled' });
+  });
+
   it('falls back to a graceful stop when live migration failed or is not the method', () => {
     expect(plan({ spec: spec({ node: 'hv2' }), domain: 'running', status: status('migrate'), liveMigrationFailed: true })).toEqual({ kind: 'press-acpi' });
     const shutdownMethod = spec({ node: 'hv2', placement: { ...TEST_GUEST_SPEC.placement, migrationMethod: 'shutdown' } });
