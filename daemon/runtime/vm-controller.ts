@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import { errorMessage } from '../../common/errors.ts';
 import { renderDomainXml, type DomainNodeFacts } from '../../common/vm/domain-xml.ts';
-import type { VmSpec, VmState, ZkLayout } from '../../common/zk/schema.ts';
+import type { VmSpec, VmState, VmStatus, ZkLayout } from '../../common/zk/schema.ts';
 import { SKIP, isZkError, type ZkStore } from '../../common/zk/store.ts';
 import { isHypervisorError, type HypervisorDriver } from '../drivers/hypervisor/port.ts';
 import { planVm, type DomainPresence, type FinishableState, type VmAction } from '../reconcile/vm-plan.ts';
@@ -23,6 +23,8 @@ const MAX_STEPS_PER_VM = 12;
 export const VM_WAIT_RECHECK_MS = 500;
 /** A live migration taking longer is aborted (the VM stays on the source); 128 MiB takes ~2 s here. */
 export const LIVE_MIGRATION_TIMEOUT_MS = 120_000;
+/** How fresh the stats in a running VM's status are kept (one write per VM per interval). */
+export const VM_STATS_INTERVAL_MS = 10_000;
 /** After a failed step (ZooKeeper or hypervisor unreachable), the VM is retried after this. */
 const VM_RETRY_DELAY_MS = 2_000;
 
@@ -50,6 +52,8 @@ export class VmController {
   private readonly liveMigrationFailedTo = new Map<string, string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private unwatchDir: (() => void) | null = null;
+  /** When each running VM's stats were last written (monotonic ms). */
+  private readonly statsAt = new Map<string, number>();
   /** VMs seen running on this node at their last look; its size goes into the node's status. */
   private readonly seenRunning = new Set<string>();
   private resyncTimer: NodeJS.Timeout | null = null;
@@ -151,7 +155,10 @@ export class VmController {
     try {
       for (let step = 0; step < MAX_STEPS_PER_VM && !this.stopped; step += 1) {
         const action = await this.nextAction(name);
-        if (action.kind === 'settled') return;
+        if (action.kind === 'settled') {
+          await this.refreshStatsIfDue(name);
+          return;
+        }
         if (action.kind === 'wait') {
           this.options.log.debug({ vm: name, reason: action.reason }, 'vm waiting');
           this.markLater(name, VM_WAIT_RECHECK_MS);
@@ -190,6 +197,23 @@ export class VmController {
       shutdownTimeoutMs: this.options.shutdownTimeoutMs,
       liveMigrationFailed: this.liveMigrationFailedTo.has(name),
     });
+  }
+
+  /**
+   * A VM this node runs and reports started gets fresh stats at most every VM_STATS_INTERVAL_MS
+   * (the periodic resync brings it here); a failure to read them only costs their freshness.
+   */
+  private async refreshStatsIfDue(name: string): Promise<void> {
+    const { store, layout, driver, node } = this.options;
+    const now = monotonicNowMs();
+    if (!this.seenRunning.has(name) || now - (this.statsAt.get(name) ?? Number.NEGATIVE_INFINITY) < VM_STATS_INTERVAL_MS) return;
+    this.statsAt.set(name, now);
+    try {
+      const stats = await driver.domainStats(name);
+      await store.update(layout.vmStatus(name), (current) => (current?.node === node && current.state === 'start' ? { ...current, stats, updatedAtMs: Date.now() } : SKIP));
+    } catch (error) {
+      this.options.log.debug({ vm: name, err: errorMessage(error) }, 'could not refresh vm stats');
+    }
   }
 
   private async presence(name: string): Promise<DomainPresence> {
@@ -277,7 +301,9 @@ export class VmController {
     }
     log.info({ vm: name, target, elapsedMs: Math.round(monotonicNowMs() - startedAt) }, 'live-migrated vm');
     this.acpiPressedAt.delete(name);
-    await this.report(name, 'start', null, target);
+    // Hand the status over: the target waits for it (it sees the incoming domain meanwhile).
+    // Only our own `migrate` report is replaced, never something newer the target wrote.
+    await this.report(name, 'start', null, target, (current) => current?.node === this.options.node && current.state === 'migrate');
     if (spec.desiredState === 'migrate' || spec.desiredState === 'unmigrate') await this.finishDesired(name, spec.desiredState, target);
   }
 
@@ -291,12 +317,12 @@ export class VmController {
 
   /**
    * Writes the VM's status as this node (or, right after a live migration, as the node it now runs
-   * on); compare-and-set, since a node handing over may race.
+   * on), with compare-and-set; `onlyIf` sees the current status and may refuse the write.
    */
-  private async report(name: string, state: VmState, failureReason: string | null, node = this.options.node): Promise<void> {
+  private async report(name: string, state: VmState, failureReason: string | null, node = this.options.node, onlyIf: (current: VmStatus | undefined) => boolean = () => true): Promise<void> {
     const { store, layout } = this.options;
     try {
-      await store.update(layout.vmStatus(name), () => ({ state, node, failureReason, stats: null, updatedAtMs: Date.now() }));
+      await store.update(layout.vmStatus(name), (current) => (onlyIf(current) ? { state, node, failureReason, stats: null, updatedAtMs: Date.now() } : SKIP));
     } catch (error) {
       // The VM was removed meanwhile (its spec, and so the status' parent, is gone).
       if (!isZkError(error, 'NO_NODE')) throw error;

@@ -91,6 +91,9 @@ describe('VMs on a cluster of pvcd with simulated hypervisors', () => {
       expect(sim.world.whereIs(name), name).toEqual([v.node]);
       expect(await sim.node(v.node as string).domainState(name)).toMatchObject({ state: 'running' });
     }
+    // Running VMs carry their stats, from the node that runs them.
+    const withStats = await waitFor('stats of a running VM', async () => (await store.get(fleet.layout.vmStatus(vmName(0))))?.value.stats);
+    expect(withStats.memoryMiB).toBe(VM_MEMORY_MIB);
     // Spread by the default selector (most free memory): every node got a fair share.
     const perNode = NODES.map((n) => [...all.values()].filter((v) => v.node === n).length);
     for (const count of perNode) expect(count).toBeGreaterThan(VM_COUNT / NODES.length / 2);

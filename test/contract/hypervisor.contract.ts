@@ -99,6 +99,15 @@ export function hypervisorContract(label: string, createHarness: () => Promise<H
       await expectError(a.start(vm), 'invalid-state', vm);
     });
 
+    it('stats of a running domain: its defined memory and CPU time; an unknown domain is not found', async () => {
+      const stats = await a.domainStats(vm);
+      expect(stats.memoryMiB).toBe(128);
+      expect(stats.cpuTimeMs).toBeGreaterThanOrEqual(0);
+      for (const value of Object.values(stats)) expect(Number.isInteger(value) && value >= 0).toBe(true);
+      const ghost = 'contract-no-such-vm';
+      await expectError(a.domainStats(ghost), 'not-found', ghost);
+    });
+
     it('shutdown of a guest that reacts to ACPI -> shut off (shutdown)', async () => {
       await h.waitGuestReady(vm, 0);
       await a.shutdown(vm);
@@ -111,6 +120,8 @@ export function hypervisorContract(label: string, createHarness: () => Promise<H
       await a.destroy(vm);
       expect(await a.domainState(vm)).toEqual({ state: 'shutoff', reason: 'destroyed' });
       await expectError(a.destroy(vm), 'invalid-state', vm);
+      // A stopped domain uses no CPU; it keeps its memory size.
+      expect(await a.domainStats(vm)).toMatchObject({ cpuTimeMs: 0, memoryMiB: 128 });
     });
 
     it('undefine -> gone', async () => {
@@ -129,6 +140,7 @@ export function hypervisorContract(label: string, createHarness: () => Promise<H
       await expectError(a.undefine(ghost), 'not-found', ghost);
       await expectError(a.dumpXml(ghost), 'not-found', ghost);
       await expectError(a.lastJobInfo(ghost), 'not-found', ghost);
+      await expectError(a.domainStats(ghost), 'not-found', ghost);
       await expectError(a.migrateLive(ghost, await h.targetOf(1), { timeoutMs: h.migrationTimeoutMs }), 'not-found', ghost);
     });
 

@@ -85,6 +85,9 @@ describe('pvcd with real libvirtd and QEMU', () => {
     }, 120_000);
     await waitForConsoleLine(consoleOf(started.node as string), /GUEST-STAYING/, GUEST_READY_TIMEOUT_MS);
     expect(readConsole(consoleOf(started.node as string))).toMatch(/GUEST-MARKER: booted kernel/);
+    const stats = await waitFor('the guest stats', async () => (await store.get(fleet.layout.vmStatus(VM)))?.value.stats, 60_000);
+    expect(stats.memoryMiB).toBe(128);
+    expect(stats.cpuTimeMs).toBeGreaterThan(0);
   }, 300_000);
 
   it('a pvcd restart adopts the running guest: it keeps its uptime, no second boot', async () => {

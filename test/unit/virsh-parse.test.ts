@@ -9,6 +9,7 @@ import {
   parseDominfo,
   parseDomstateReason,
   parseDomstatsState,
+  parseDomstatsStats,
   parseListNames,
   parseListUuidName,
   parseListUuids,
@@ -55,6 +56,46 @@ describe('virsh domstats --state', () => {
         ['tvm1', 'running'],
       ]),
     );
+  });
+});
+
+describe('virsh domstats --raw --state --cpu-total --balloon --block --interface NAME', () => {
+  it('reads a running domain without disks or interfaces: CPU time and memory, zero byte counts', () => {
+    expect(parseDomstatsStats(fixture('domstats-stats-running.txt'))).toEqual({
+      cpuTimeMs: 6280,
+      memoryMiB: 128,
+      diskReadBytes: 0,
+      diskWriteBytes: 0,
+      netRxBytes: 0,
+      netTxBytes: 0,
+    });
+  });
+
+  it('sums the byte counts over all disks and all interfaces', () => {
+    expect(parseDomstatsStats(fixture('domstats-stats-running-devices.txt'))).toEqual({
+      cpuTimeMs: 6790,
+      memoryMiB: 128,
+      diskReadBytes: 29184 + 12288,
+      diskWriteBytes: 0,
+      netRxBytes: 656 + 176,
+      netTxBytes: 2366 + 0,
+    });
+  });
+
+  it.each(['domstats-stats-shutoff.txt', 'domstats-stats-shutoff-destroyed-devices.txt'])('%s: a shut-off domain has its memory, zeros elsewhere', (file) => {
+    // libvirt prints a cpu.time for shut-off domains that is not theirs: it is read as 0.
+    expect(parseDomstatsStats(fixture(file))).toEqual({ cpuTimeMs: 0, memoryMiB: 128, diskReadBytes: 0, diskWriteBytes: 0, netRxBytes: 0, netTxBytes: 0 });
+  });
+
+  it('rounds memory down to MiB and CPU time down to ms, exactly for large counters', () => {
+    const stdout = "Domain: 'big'\n  state.state=1\n  cpu.time=9007199254740993999\n  balloon.current=1049599\n  block.count=1\n  block.0.wr.bytes=7\n";
+    expect(parseDomstatsStats(stdout)).toMatchObject({ cpuTimeMs: 9007199254740, memoryMiB: 1024, diskWriteBytes: 7 });
+  });
+
+  it('refuses output without exactly one domain, or with a counter that is not a number', () => {
+    expect(() => parseDomstatsStats('')).toThrow(VirshParseError);
+    expect(() => parseDomstatsStats(`${fixture('domstats-stats-running.txt')}${fixture('domstats-stats-shutoff.txt')}`)).toThrow(VirshParseError);
+    expect(() => parseDomstatsStats("Domain: 'x'\n  cpu.time=-5\n")).toThrow(VirshParseError);
   });
 });
 
@@ -129,6 +170,7 @@ describe('virsh define', () => {
 describe('virsh errors', () => {
   it.each([
     ['error-unknown-domain.txt', 'not-found'],
+    ['error-domstats-unknown.txt', 'not-found'],
     ['error-start-unknown.txt', 'not-found'],
     ['error-start-running.txt', 'invalid-state'],
     ['error-destroy-not-running.txt', 'invalid-state'],

@@ -69,6 +69,21 @@ export interface CompletedJob {
   memoryIterations: number | null;
 }
 
+/**
+ * A domain's resource use as libvirt counts it (`domstats`): integers >= 0, totals over all its
+ * disks and all its interfaces. A shut-off domain uses nothing: zeros, but its memory size.
+ */
+export interface DomainStats {
+  /** CPU time the domain has used since it started (libvirt's cpu.time, ns -> ms). */
+  cpuTimeMs: number;
+  /** The domain's current memory (balloon.current, KiB -> MiB, rounded down). */
+  memoryMiB: number;
+  diskReadBytes: number;
+  diskWriteBytes: number;
+  netRxBytes: number;
+  netTxBytes: number;
+}
+
 export interface DumpXmlOptions {
   /** XML fit for defining on another host (no runtime-only parts). */
   migratable?: boolean;
@@ -93,6 +108,8 @@ export interface HypervisorDriver {
   migrateLive(name: string, target: MigrationTarget, options: MigrateOptions): Promise<void>;
   /** Statistics of the domain's last completed job on this node, or null when there is none. */
   lastJobInfo(name: string): Promise<CompletedJob | null>;
+  /** CPU time, memory and disk / network byte counts of the domain. */
+  domainStats(name: string): Promise<DomainStats>;
   hostInfo(): Promise<HostInfo>;
 }
 
@@ -108,6 +125,7 @@ export type HypervisorOperation =
   | 'dump-xml'
   | 'migrate'
   | 'job-info'
+  | 'stats'
   | 'host-info';
 
 /**

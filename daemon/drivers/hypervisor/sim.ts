@@ -6,13 +6,15 @@
 // It follows libvirt's rules as the contract suite checks them against real libvirtd: states and
 // reasons, errors for unknown domains and wrong states, ACPI shutdown only for guests with <acpi/>.
 // Deterministic: UUIDs come from a counter, faults are consumed in call order, and the only clock
-// is the configured delays (guest power-off after the ACPI press, migration time).
+// is the configured delays (guest power-off after the ACPI press, migration time). A running
+// domain's CPU time is clock-free too: it grows by a fixed step on each stats read.
 import { HypervisorError } from './port.ts';
 import type {
   CompletedJob,
   DomainInfo,
   DomainRef,
   DomainState,
+  DomainStats,
   DomainStatus,
   DomainSummary,
   DumpXmlOptions,
@@ -55,6 +57,8 @@ interface SimDomain {
   reason: string;
   persistent: boolean;
   lastJob: CompletedJob | null;
+  /** CPU time used since the last start (see SIM_CPU_MS_PER_STATS_READ); 0 when stopped. */
+  cpuTimeMs: number;
   /** Increases on every start, so a stale power-off timer does not stop a later run. */
   generation: number;
 }
@@ -65,6 +69,8 @@ const DEFAULT_NODE_MEMORY_MIB = 32_768;
 /** QEMU's default downtime limit, used when a migration names none. */
 const QEMU_DEFAULT_MAX_DOWNTIME_MS = 300;
 const DEFAULT_MIGRATION_DOWNTIME_MS = 12;
+/** A running domain's CPU time grows by this much on every domainStats read (deterministic, no clock). */
+const SIM_CPU_MS_PER_STATS_READ = 10;
 
 export class SimWorld {
   private readonly nodes = new Map<string, SimHypervisor>();
@@ -170,7 +176,7 @@ export class SimHypervisor implements HypervisorDriver {
       throw new HypervisorError('invalid-state', 'define', facts.name, `operation failed: domain '${sameUuid.name}' already exists with uuid ${sameUuid.uuid}`);
     }
     const uuid = existing?.uuid ?? facts.uuid ?? this.world.nextUuid();
-    const domain: SimDomain = existing ?? { name: facts.name, uuid, xml, vcpus: 1, memoryKiB: 0, acpi: false, state: 'shutoff', reason: 'unknown', persistent: true, lastJob: null, generation: 0 };
+    const domain: SimDomain = existing ?? { name: facts.name, uuid, xml, vcpus: 1, memoryKiB: 0, acpi: false, state: 'shutoff', reason: 'unknown', persistent: true, lastJob: null, cpuTimeMs: 0, generation: 0 };
     Object.assign(domain, { xml: withUuid(xml, uuid), vcpus: facts.vcpus, memoryKiB: facts.memoryKiB, acpi: facts.acpi, persistent: true });
     this.domains.set(domain.name, domain);
     return { name: domain.name, uuid };
@@ -190,6 +196,7 @@ export class SimHypervisor implements HypervisorDriver {
     const domain = this.get('start', name);
     if (domain.state === 'running') throw new HypervisorError('invalid-state', 'start', name, 'Domain is already active');
     domain.generation += 1;
+    domain.cpuTimeMs = 0;
     domain.state = 'running';
     domain.reason = 'booted';
   }
@@ -256,6 +263,14 @@ export class SimHypervisor implements HypervisorDriver {
     return this.get('job-info', name).lastJob;
   }
 
+  async domainStats(name: string): Promise<DomainStats> {
+    await this.enter('stats', name, this.world.timeouts.queryMs);
+    const domain = this.get('stats', name);
+    if (domain.state === 'running') domain.cpuTimeMs += SIM_CPU_MS_PER_STATS_READ;
+    // No disks or interfaces are simulated: their byte counts stay 0.
+    return { cpuTimeMs: domain.cpuTimeMs, memoryMiB: Math.floor(domain.memoryKiB / 1024), diskReadBytes: 0, diskWriteBytes: 0, netRxBytes: 0, netTxBytes: 0 };
+  }
+
   async hostInfo(): Promise<HostInfo> {
     await this.enter('host-info', null, this.world.timeouts.queryMs);
     return { cpus: this.cpus, memoryMiB: this.memoryMiB, cpuModel: 'x86_64', cpuMhz: 2_000 };
@@ -281,6 +296,7 @@ export class SimHypervisor implements HypervisorDriver {
 
   private stopDomain(domain: SimDomain, reason: string): void {
     domain.state = 'shutoff';
+    domain.cpuTimeMs = 0;
     domain.reason = reason;
     if (!domain.persistent) this.domains.delete(domain.name);
   }

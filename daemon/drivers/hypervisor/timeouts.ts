@@ -1,7 +1,7 @@
 // Timeouts per kind of hypervisor call, shared by the real adapter (each virsh process is killed
 // after its limit) and the simulation (a hung call fails after the same limit).
 export interface HypervisorTimeouts {
-  /** list, state, info, dumpxml, nodeinfo, job info: reads of libvirtd's own state (tens of ms here). */
+  /** list, state, info, dumpxml, nodeinfo, job info, domstats: reads of libvirtd's own state (tens of ms here). */
   queryMs: number;
   /** define, undefine: write a file under /etc/libvirt. */
   defineMs: number;

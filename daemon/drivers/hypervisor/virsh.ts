@@ -16,6 +16,7 @@ import {
   parseDominfo,
   parseDomstateReason,
   parseDomstatsState,
+  parseDomstatsStats,
   parseListUuidName,
   parseNodeinfo,
   virshErrorDetail,
@@ -26,6 +27,7 @@ import {
   type CompletedJob,
   type DomainInfo,
   type DomainRef,
+  type DomainStats,
   type DomainStatus,
   type DomainSummary,
   type DumpXmlOptions,
@@ -122,6 +124,12 @@ export class VirshHypervisor implements HypervisorDriver {
     // --keep-completed: reading must not discard the statistics (a second read sees them too).
     const stdout = await this.virsh('job-info', name, ['domjobinfo', name, '--completed', '--keep-completed', '--rawstats'], this.timeouts.queryMs);
     return parseDomjobinfoRaw(stdout);
+  }
+
+  async domainStats(name: string): Promise<DomainStats> {
+    // --state: libvirt's cpu.time of a shut-off domain is not the domain's (see parseDomstatsStats).
+    const args = ['domstats', '--raw', '--state', '--cpu-total', '--balloon', '--block', '--interface', name];
+    return parseDomstatsStats(await this.virsh('stats', name, args, this.timeouts.queryMs));
   }
 
   async hostInfo(): Promise<HostInfo> {
