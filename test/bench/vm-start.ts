@@ -13,6 +13,7 @@ import { startEnsemble } from '../../scripts/lib/zk-ensemble.ts';
 import { readConsole } from '../helpers/guest-domain.ts';
 import { startLibvirtPair } from '../helpers/libvirt-pair.ts';
 import { PvcdFleet } from '../helpers/pvcd-fleet.ts';
+import { guestVmSpec } from '../helpers/vm-fixtures.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { connectStore } from '../helpers/zk.ts';
 import { median } from './stats.ts';
@@ -42,21 +43,7 @@ async function main(): Promise<void> {
     const toMarker: number[] = [];
     for (let i = 0; i < RUNS; i += 1) {
       const name = `bench${i}`;
-      const spec: VmSpec = {
-        name,
-        uuid: `be4c0000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-        vcpus: 1,
-        memoryMiB: 128,
-        disks: [],
-        nics: [],
-        boot: { kind: 'kernel', kernel: pair.guest.kernelPath, initrd: pair.guest.initrdPath, cmdline: 'console=ttyS0 quiet panic=-1' },
-        serial: { log: true },
-        placement: { nodeLimit: [], selector: null, autostart: false, migrationMethod: 'live', maxDowntimeMs: 300 },
-        tags: [],
-        desiredState: 'start',
-        node: null,
-        lastNode: null,
-      };
+      const spec = guestVmSpec(pair.guest, name, `be4c0000-0000-4000-8000-${String(i).padStart(12, '0')}`, false);
       const log = path.join(consoleLogDir, `${name}.log`);
       const t0 = performance.now();
       await store.create(fleet.layout.vm(name), spec);

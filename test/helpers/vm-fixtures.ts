@@ -55,3 +55,15 @@ export function countingRandom(start = 0): RandomBytes {
   let next = start;
   return (size) => Uint8Array.from({ length: size }, () => next++ & 0xff);
 }
+
+/** The real test guest (scripts/lib/test-guest.ts) as an unplaced VM that should start; `stay` keeps it up. */
+export function guestVmSpec(guest: { kernelPath: string; initrdPath: string }, name: string, uuid: string, stay: boolean): VmSpec {
+  return {
+    ...TEST_GUEST_SPEC,
+    name,
+    uuid,
+    boot: { kind: 'kernel', kernel: guest.kernelPath, initrd: guest.initrdPath, cmdline: `console=ttyS0 quiet panic=-1${stay ? ' stay=1' : ''}` },
+    node: null,
+    desiredState: 'start',
+  };
+}

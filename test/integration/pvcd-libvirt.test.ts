@@ -12,6 +12,7 @@ import { findFreePorts } from '../../scripts/lib/ports.ts';
 import { readConsole, tickUptimes, waitForConsoleLine } from '../helpers/guest-domain.ts';
 import { GUEST_READY_TIMEOUT_MS, startLibvirtPair, type LibvirtPair } from '../helpers/libvirt-pair.ts';
 import { PvcdFleet } from '../helpers/pvcd-fleet.ts';
+import { guestVmSpec } from '../helpers/vm-fixtures.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { connectStore, uniqueClusterName } from '../helpers/zk.ts';
 
@@ -63,22 +64,7 @@ afterAll(async () => {
 
 describe('pvcd with real libvirtd and QEMU', () => {
   it('places and starts the guest to its console marker', async () => {
-    const spec: VmSpec = {
-      name: VM,
-      uuid: '7e570000-0000-4000-8000-000000000001',
-      vcpus: 1,
-      memoryMiB: 128,
-      disks: [],
-      nics: [],
-      boot: { kind: 'kernel', kernel: pair.guest.kernelPath, initrd: pair.guest.initrdPath, cmdline: 'console=ttyS0 quiet panic=-1 stay=1' },
-      serial: { log: true },
-      placement: { nodeLimit: [], selector: null, autostart: false, migrationMethod: 'live', maxDowntimeMs: 300 },
-      tags: [],
-      desiredState: 'start',
-      node: null,
-      lastNode: null,
-    };
-    await store.create(fleet.layout.vm(VM), spec);
+    await store.create(fleet.layout.vm(VM), guestVmSpec(pair.guest, VM, '7e570000-0000-4000-8000-000000000001', true));
     const started = await waitFor('the guest started', async () => {
       const s = await vmState();
       return s.state === 'start' ? s : null;
