@@ -1,6 +1,7 @@
-// pvc cluster: status.
+// pvc cluster: status, set.
 import type { Command } from 'commander';
 import type { ClusterStatusView } from '../common/client/views.ts';
+import { PvcError } from '../common/errors.ts';
 import { withClient } from './context.ts';
 import { DEFAULT_FORMAT, FORMAT_HELP, examples, formatFields, formatTable, parseFormat, render } from './output.ts';
 
@@ -15,6 +16,7 @@ export function clusterStatusTable(status: ClusterStatusView): string {
     ['primary', status.primary ?? 'none (election in progress)'],
     ['nodes', `${status.nodes.total} (${status.nodes.coordinators} coordinators, ${status.nodes.hypervisors} hypervisors)`],
     ['daemon states', states],
+    ['default vm selector', status.defaultVmSelector],
   ]);
   const servers = formatTable(
     [
@@ -45,5 +47,24 @@ export function registerCluster(program: Command): void {
       const format = parseFormat(options.format);
       const status = await withClient(command, (client) => client.clusterStatus());
       await render(status, format, () => clusterStatusTable(status));
+    });
+
+  cluster
+    .command('set')
+    .description('change cluster-wide settings (the default VM selector)')
+    .option('--default-vm-selector <selector>', 'placement for VMs that name no selector: mem, memprov, vcpus, load or vms')
+    .option('--format <format>', FORMAT_HELP, DEFAULT_FORMAT)
+    .addHelpText(
+      'after',
+      '\nmem: most free memory; memprov: least memory provisioned; vcpus: fewest vCPUs allocated;\nload: lowest load; vms: fewest VMs. It applies to placements from now on; placed VMs stay.\n' +
+        examples(['pvc cluster set --default-vm-selector memprov', 'pvc cluster set --default-vm-selector mem --format json']),
+    )
+    .action(async (options: { format: string; defaultVmSelector?: string }, command: Command) => {
+      const format = parseFormat(options.format);
+      const { parseVmSelector, setClusterSettings } = await import('../common/client/cluster-settings.ts');
+      if (options.defaultVmSelector === undefined) throw new PvcError('bad-input', 'nothing to set: give --default-vm-selector');
+      const selector = parseVmSelector(options.defaultVmSelector);
+      const settings = await withClient(command, (client) => setClusterSettings(client.store, client.layout, { defaultVmSelector: selector }));
+      await render(settings, format, () => formatFields([['default vm selector', settings.defaultVmSelector]]));
     });
 }

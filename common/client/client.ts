@@ -5,7 +5,7 @@ import { PvcError } from '../errors.ts';
 import { assertName } from '../names.ts';
 import { parseZkHosts } from '../zk/hosts.ts';
 import { checkSchema } from '../zk/migrations.ts';
-import { ZkLayout } from '../zk/schema.ts';
+import { DEFAULT_VM_SELECTOR, ZkLayout, defaultVmSelectorOf } from '../zk/schema.ts';
 import { ZkStore } from '../zk/store.ts';
 import { requestPrimary, requestSecondary, type HandoverOptions, type HandoverResult } from './handover.ts';
 import { readAllNodeFacts, readNodeFacts, readPrimary } from './read.ts';
@@ -84,13 +84,15 @@ export class PvcClient {
   }
 
   async clusterStatus(): Promise<ClusterStatusView> {
-    const [facts, primary, zookeeper] = await Promise.all([
+    const [facts, primary, zookeeper, info] = await Promise.all([
       readAllNodeFacts(this.store, this.layout),
       readPrimary(this.store, this.layout),
       this.zookeeperServers(),
+      this.store.get(this.layout.clusterInfo()),
     ]);
     const primaryNode = primary?.value.node ?? null;
-    return { cluster: this.cluster, schemaVersion: this.schemaVersion, primary: primaryNode, nodes: countNodes(nodeViews(facts, primaryNode)), zookeeper };
+    const defaultVmSelector = info ? defaultVmSelectorOf(info.value) : DEFAULT_VM_SELECTOR;
+    return { cluster: this.cluster, schemaVersion: this.schemaVersion, primary: primaryNode, nodes: countNodes(nodeViews(facts, primaryNode)), zookeeper, defaultVmSelector };
   }
 
   requestPrimary(name: string, options: HandoverOptions): Promise<HandoverResult> {

@@ -9,6 +9,7 @@ import {
   type NodeDomainState,
   type NodeHypervisor,
   type NodeRole,
+  type VmSelector,
   type NodeSpec,
   type NodeStatus,
 } from '../zk/schema.ts';
@@ -125,4 +126,6 @@ export interface ClusterStatusView {
   primary: string | null;
   nodes: NodeCounts;
   zookeeper: ZkServerView[];
+  /** Placement's selector for VMs that name none. */
+  defaultVmSelector: VmSelector;
 }

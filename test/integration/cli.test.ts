@@ -260,6 +260,18 @@ describe('reading a cluster', () => {
     const table = await pvc(['--connection', conn, 'cluster', 'status']);
     expect(table.stdout).toMatch(/^primary\s+c1$/m);
     expect(table.stdout).toMatch(/^ZOOKEEPER SERVER\s+MODE$/m);
+    expect(view.defaultVmSelector).toBe('mem');
+  });
+
+  it('changes the default vm selector, and refuses one that does not exist', async () => {
+    const set = await pvcJson<{ defaultVmSelector: string }>(['--connection', conn, 'cluster', 'set', '--default-vm-selector', 'memprov']);
+    expect(set.defaultVmSelector).toBe('memprov');
+    expect((await store.get(layout.clusterInfo()))?.value.defaultVmSelector).toBe('memprov');
+    const bad = await pvc(['--connection', conn, 'cluster', 'set', '--default-vm-selector', 'fastest']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe('pvc: invalid vm selector "fastest": use one of mem, memprov, vcpus, load, vms\n');
+    expect((await store.get(layout.clusterInfo()))?.value.defaultVmSelector).toBe('memprov');
+    await pvc(['--connection', conn, 'cluster', 'set', '--default-vm-selector', 'mem']);
   });
 
   it('says a cluster that does not exist does not exist', async () => {

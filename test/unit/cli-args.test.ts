@@ -107,6 +107,7 @@ describe('help', () => {
       'connection default',
       'cluster',
       'cluster status',
+      'cluster set',
       'node',
       'node list',
       'node info',
