@@ -25,6 +25,12 @@ const processTerminal: Terminal = {
 
 let terminal: Terminal = processTerminal;
 
+// `pvc vm list | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 /** Replaces the terminal (for tests); returns a function that puts the previous one back. */
 export function setTerminal(next: Terminal): () => void {
   const previous = terminal;

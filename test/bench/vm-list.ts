@@ -73,6 +73,11 @@ async function main(): Promise<void> {
   try {
     await migrateSchema(store, layout);
     await fill(store, layout);
+    if (process.env.PVC_BENCH_HOLD_MS) {
+      // For profiling by hand: the filled cluster stays up this long; its config dir is printed.
+      console.error(`holding: hosts ${ensemble.hosts} cluster ${cluster}`);
+      await new Promise((resolve) => setTimeout(resolve, Number(process.env.PVC_BENCH_HOLD_MS)));
+    }
 
     const clientMs: number[] = [];
     let listed = 0;
