@@ -69,7 +69,24 @@ export class VmController {
     this.stopped = false;
     this.unwatchDir = store.watch(layout.vmsDir(), 'children', () => void this.syncChildren());
     this.resyncTimer = setInterval(() => void this.syncChildren(true), resyncIntervalMs);
-    void this.syncChildren(true);
+    void this.syncChildren(true).then(() => this.reportForeignDomains());
+  }
+
+  /**
+   * Domains on this hypervisor that no VM of the cluster names (made by hand, or left by a VM
+   * removed while this pvcd was down) are never touched: pvc cannot know they are its own. Each
+   * is named in the log once, at start, for an administrator to look at.
+   */
+  private async reportForeignDomains(): Promise<void> {
+    try {
+      for (const domain of await this.options.driver.listDomains()) {
+        if (!this.known.has(domain.name)) {
+          this.options.log.warn({ domain: domain.name, state: domain.state }, 'domain on this node belongs to no vm of the cluster; left alone');
+        }
+      }
+    } catch (error) {
+      this.options.log.warn({ err: errorMessage(error) }, 'could not list the domains of this node');
+    }
   }
 
   /** Stops reconciling; running VMs are left running (a pvcd restart never touches them). */

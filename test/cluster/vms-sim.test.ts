@@ -2,7 +2,7 @@
 // test/helpers/sim-world-server.ts): the primary places 120 VMs, each node starts its own, and
 // every VM that should run runs on exactly one node, checked throughout. Then state changes
 // (stop, shutdown, restart, disable) and a pvcd restart that must not touch running VMs.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { setNodeDomainState } from '../../common/client/node-domain.ts';
@@ -130,6 +130,8 @@ describe('VMs on a cluster of pvcd with simulated hypervisors', () => {
     const node = 's2';
     const onNode = [...(await states()).entries()].filter(([, v]) => v.node === node && v.state === 'start').map(([name]) => name);
     expect(onNode.length).toBeGreaterThan(0);
+    // A domain that belongs to no VM of the cluster (made by hand) must be left alone.
+    await sim.node(node).define("<domain type='qemu'><name>handmade</name><memory unit='MiB'>64</memory><vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os></domain>");
     const mark = sim.node(node).calls.length;
     fleet.signal(node, 'SIGTERM');
     await fleet.waitExit(node);
@@ -140,6 +142,9 @@ describe('VMs on a cluster of pvcd with simulated hypervisors', () => {
     const since = sim.node(node).calls.slice(mark);
     expect(since.filter((c) => ['start', 'destroy', 'shutdown', 'define', 'undefine'].includes(c.operation))).toEqual([]);
     for (const name of onNode) expect((await sim.node(node).domainState(name)).state).toBe('running');
+    expect((await sim.node(node).domainState('handmade')).state).toBe('shutoff');
+    await waitFor('the foreign domain named in the log', () => readFileSync(fleet.process(node).logPath, 'utf8').includes('"domain":"handmade"'));
+    await sim.node(node).undefine('handmade');
     expect(violations).toEqual([]);
   });
 
