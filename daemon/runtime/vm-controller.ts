@@ -101,11 +101,6 @@ export class VmController {
     await this.idle;
   }
 
-  /** Resolves when no VM is dirty or being reconciled (for tests and shutdown). */
-  settled(): Promise<void> {
-    return this.idle;
-  }
-
   get runningCount(): number {
     return this.seenRunning.size;
   }
