@@ -1,35 +1,16 @@
 // The CLI's argument handling without a cluster: option parsers, the errors and exit codes of
 // wrong command lines (refused before any connection is tried), and help for every command.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseMs, readPassword } from '../../cli/args.ts';
 import { buildProgram, main } from '../../cli/main.ts';
-import { setTerminal } from '../../cli/output.ts';
+import { useCliSandbox } from '../helpers/cli-sandbox.ts';
 import { thrown } from '../helpers/thrown.ts';
 
 
-let dir: string;
-let out: string;
-let err: string;
-let restore: () => void;
-
-beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pvc-args-'));
-  vi.stubEnv('PVC_CONFIG_DIR', dir);
-  vi.stubEnv('PVC_CONNECTION', '');
-  out = '';
-  err = '';
-  restore = setTerminal({ out: (t) => void (out += t), err: (t) => void (err += t) });
-});
-
-afterEach(() => {
-  restore();
-  vi.unstubAllEnvs();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const sb = useCliSandbox('pvc-args-');
 
 describe('parseMs', () => {
   it('accepts whole milliseconds in range', () => {
@@ -50,7 +31,7 @@ describe('readPassword', () => {
   });
 
   it('reads the first line of --password-file, or stdin for -', () => {
-    const file = path.join(dir, 'pw');
+    const file = path.join(sb.dir, 'pw');
     fs.writeFileSync(file, 'from-file\n');
     expect(readPassword({ passwordFile: file })).toBe('from-file');
     expect(readPassword({ passwordFile: '-' }, () => 'from-stdin\r\n')).toBe('from-stdin');
@@ -59,8 +40,8 @@ describe('readPassword', () => {
   it('refuses both, neither, a missing file and a file of several lines', () => {
     expect(thrown(() => readPassword({ password: 'a', passwordFile: 'b' })).message).toBe('give either --password or --password-file, not both');
     expect(thrown(() => readPassword({})).message).toContain('missing password');
-    expect(thrown(() => readPassword({ passwordFile: path.join(dir, 'nope') })).message).toContain(`cannot read password file ${path.join(dir, 'nope')}`);
-    const multi = path.join(dir, 'multi');
+    expect(thrown(() => readPassword({ passwordFile: path.join(sb.dir, 'nope') })).message).toContain(`cannot read password file ${path.join(sb.dir, 'nope')}`);
+    const multi = path.join(sb.dir, 'multi');
     fs.writeFileSync(multi, 'a\nb\n');
     expect(thrown(() => readPassword({ passwordFile: multi })).message).toContain('more than one line');
   });
@@ -86,8 +67,8 @@ describe('wrong command lines exit 1 with pvc: <message>, before connecting', ()
     [['node', 'list'], 'pvc: no connection chosen'],
   ])('%j', async (args, message) => {
     expect(await main(args)).toBe(1);
-    expect(err).toContain(message);
-    expect(out).toBe('');
+    expect(sb.err).toContain(message);
+    expect(sb.out).toBe('');
   });
 });
 
@@ -136,11 +117,11 @@ describe('help', () => {
 
   it.each([[[]] as [string[]], ...paths.map((p) => [p] as [string[]])])('pvc %j --help has a description, its options and examples, and exits 0', async (p) => {
     expect(await main([...p, '--help'])).toBe(0);
-    expect(out).toMatch(/^Usage: pvc/);
-    expect(out).toContain('Examples:\n  $ pvc ');
-    const description = out.split('\n')[2] ?? '';
+    expect(sb.out).toMatch(/^Usage: pvc/);
+    expect(sb.out).toContain('Examples:\n  $ pvc ');
+    const description = sb.out.split('\n')[2] ?? '';
     expect(description.trim().length).toBeGreaterThan(10);
-    expect(err).toBe('');
+    expect(sb.err).toBe('');
   });
 
   it('offers --format on every read command', () => {

@@ -1,44 +1,20 @@
 // `pvc vm` without a cluster: wrong command lines are refused (exit 1, the value named) before
 // any connection is tried, the argument parsers, and the text of each result for people.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.ts';
-import { setTerminal } from '../../cli/output.ts';
 import { parseCount, readDefinitionFile, waitMsOf } from '../../cli/vm-args.ts';
 import { LIST_REASON_MAX_CHARS, modifyText, setStateText, vmInfoTable, vmListTable } from '../../cli/vm-tables.ts';
 import type { SetStateResult } from '../../common/client/vm-state.ts';
 import { vmInfoView, vmView } from '../../common/client/vm-views.ts';
 import { FULL_SPEC } from '../helpers/vm-fixtures.ts';
+import { useCliSandbox } from '../helpers/cli-sandbox.ts';
 import { thrown } from '../helpers/thrown.ts';
 
-let dir: string;
-let out: string;
-let err: string;
-let restore: () => void;
-
-beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pvc-vm-args-'));
-  // A connection to a port nobody listens on: a command that got as far as connecting would
-  // fail with exit 2, so exit 1 proves it was refused before.
-  fs.writeFileSync(
-    path.join(dir, 'connections.yaml'),
-    'default: nowhere\nconnections:\n  - {name: nowhere, hosts: "127.0.0.1:1", cluster: c, user: u, password: p}\n',
-    { mode: 0o600 },
-  );
-  vi.stubEnv('PVC_CONFIG_DIR', dir);
-  vi.stubEnv('PVC_CONNECTION', '');
-  out = '';
-  err = '';
-  restore = setTerminal({ out: (t) => void (out += t), err: (t) => void (err += t) });
-});
-
-afterEach(() => {
-  restore();
-  vi.unstubAllEnvs();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+// A connection to a port nobody listens on: a command that got as far as connecting would
+// fail with exit 2, so exit 1 proves it was refused before.
+const sb = useCliSandbox('pvc-vm-args-', 'default: nowhere\nconnections:\n  - {name: nowhere, hosts: "127.0.0.1:1", cluster: c, user: u, password: p}\n');
 
 describe('wrong vm command lines exit 1 with pvc: <message>, before connecting', () => {
   it.each([
@@ -57,20 +33,20 @@ describe('wrong vm command lines exit 1 with pvc: <message>, before connecting',
     [['vm', 'migrate', 'web1', '--target', 'Bad_Node'], 'pvc: invalid node name "Bad_Node"'],
   ])('%j', async (args, message) => {
     expect(await main(args)).toBe(1);
-    expect(err).toContain(message);
-    expect(out).toBe('');
+    expect(sb.err).toContain(message);
+    expect(sb.out).toBe('');
   });
 
   it('refuses a definition file that is not a vm definition, naming the problem', async () => {
-    const file = path.join(dir, 'bad.yaml');
+    const file = path.join(sb.dir, 'bad.yaml');
     fs.writeFileSync(file, 'name: web1\nvcpus: many\n');
     expect(await main(['vm', 'define', file])).toBe(1);
-    expect(err).toContain('pvc: invalid vm definition "web1": vcpus');
+    expect(sb.err).toContain('pvc: invalid vm definition "web1": vcpus');
   });
 
   it('reaches the connection (exit 2) once the arguments are right', async () => {
     expect(await main(['vm', 'list', '--state', 'unplaced'])).toBe(2);
-    expect(err).toContain('cannot reach zookeeper at 127.0.0.1:1');
+    expect(sb.err).toContain('cannot reach zookeeper at 127.0.0.1:1');
   });
 });
 
@@ -88,7 +64,7 @@ describe('argument parsers', () => {
   });
 
   it('readDefinitionFile reads a file or stdin, and refuses one that is too large', () => {
-    const file = path.join(dir, 'def.yaml');
+    const file = path.join(sb.dir, 'def.yaml');
     fs.writeFileSync(file, 'name: web1\n');
     expect(readDefinitionFile(file, 100)).toBe('name: web1\n');
     expect(readDefinitionFile('-', 100, () => 'from stdin')).toBe('from stdin');
