@@ -4,7 +4,8 @@
 // frozen — and after every step the invariants are checked:
 //   - never two primaries at work at once (the primary journals' active spans never overlap);
 //   - once the faults stop, exactly one primary serves within a bounded time.
-// The seed is printed first; `npm run test:faults -- --seed N --steps M` replays a run.
+// The seed is printed first; `node --import tsx test/faults/election-campaign.ts --seed N --steps M`
+// replays a run.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
   const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
   const steps = values.steps ? Number(values.steps) : DEFAULT_STEPS;
   if (!Number.isInteger(seed) || !Number.isInteger(steps) || steps < 1) throw new Error(`bad --seed ${values.seed} or --steps ${values.steps}`);
-  console.error(`election fault campaign: seed ${seed}, ${steps} steps (replay: npm run test:faults -- --seed ${seed} --steps ${steps})`);
+  console.error(`election fault campaign: seed ${seed}, ${steps} steps (replay: node --import tsx test/faults/election-campaign.ts --seed ${seed} --steps ${steps})`);
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const between = (lo: number, hi: number) => Math.floor(lo + random() * (hi - lo));

@@ -4,7 +4,7 @@
 // restarted and started. Checked every 50 ms throughout: no VM is ever defined or running on
 // two nodes. At the end, with the faults undone and every VM asked to run, each must run on
 // exactly the node its spec names, within a bounded time.
-// Replay: npm run test:faults -- --seed N --steps M (the seed is printed first).
+// Replay: node --import tsx test/faults/vm-campaign.ts --seed N --steps M (the seed is printed first).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
   const steps = values.steps ? Number(values.steps) : DEFAULT_STEPS;
   if (!Number.isInteger(seed) || !Number.isInteger(steps) || steps < 1) throw new Error(`bad --seed ${values.seed} or --steps ${values.steps}`);
-  console.error(`vm fault campaign: seed ${seed}, ${steps} steps (replay: npm run test:faults -- --seed ${seed} --steps ${steps})`);
+  console.error(`vm fault campaign: seed ${seed}, ${steps} steps (replay: node --import tsx test/faults/vm-campaign.ts --seed ${seed} --steps ${steps})`);
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const between = (lo: number, hi: number) => Math.floor(lo + random() * (hi - lo));
