@@ -19,59 +19,48 @@ if [ ! -f node_modules/.package-lock.json ] || [ -n "$(find package-lock.json -n
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
-# --- ZooKeeper and Java -----------------------------------------------------------------------
-ZK_FILES='/usr/share/java/zookeeper.jar /usr/share/java/slf4j-log4j12.jar /usr/share/java/log4j-1.2.jar /etc/zookeeper/conf/log4j.properties'
-
-zk_missing() {
-  command -v java >/dev/null 2>&1 || return 0
-  for f in $ZK_FILES; do
+# True when any of the named files is missing.
+any_missing() {
+  for f in "$@"; do
     [ -e "$f" ] || return 0
   done
   return 1
 }
 
-if zk_missing; then
+# apt_install WHAT CHECK PACKAGE...: installs the packages when CHECK (a function) says something
+# is missing, then checks again. Another apt/dpkg run may hold the lock on a shared machine:
+# wait for it rather than fail.
+apt_install() {
+  what=$1; check=$2; shift 2
+  $check || return 0
   if [ "$(id -u)" -ne 0 ]; then
-    say 'zookeeper or java is missing and installing it needs root: run apt-get install zookeeper as root' >&2
+    say "$what is missing and installing it needs root: run scripts/ensure-deps.sh as root" >&2
     exit 1
   fi
-  say 'installing zookeeper and java (apt-get install zookeeper)'
-  # Another apt/dpkg run may hold the lock on a shared machine: wait for it rather than fail.
+  say "installing $what (apt-get install $*)"
   apt-get -q -o DPkg::Lock::Timeout=900 update >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=900 zookeeper >/dev/null
-  if zk_missing; then
-    say "still missing after installing zookeeper: java or one of $ZK_FILES" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=900 "$@" >/dev/null
+  if $check; then
+    say "still missing after installing $what" >&2
     exit 1
   fi
-fi
+}
+
+# --- ZooKeeper and Java -----------------------------------------------------------------------
+ZK_FILES='/usr/share/java/zookeeper.jar /usr/share/java/slf4j-log4j12.jar /usr/share/java/log4j-1.2.jar /etc/zookeeper/conf/log4j.properties'
+# shellcheck disable=SC2086 # the file lists are split on purpose
+zk_missing() { ! command -v java >/dev/null 2>&1 || any_missing $ZK_FILES; }
+apt_install 'zookeeper and java' zk_missing zookeeper
 
 # --- libvirt + QEMU (TCG) and the guest-build tools -------------------------------------------
 # The hypervisor tests run private libvirtd "nodes" (scripts/lib/libvirt-node.ts) and QEMU
 # guests under TCG; cpio packs the test guest's initrd (scripts/lib/test-guest.ts).
 # --no-install-recommends keeps the install to what these need (about 70 packages).
 VIRT_FILES='/usr/bin/qemu-system-x86_64 /usr/bin/qemu-img /usr/sbin/libvirtd /usr/sbin/virtlogd /usr/bin/virsh /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so /usr/sbin/dnsmasq /usr/bin/cpio'
-
-virt_missing() {
-  for f in $VIRT_FILES; do
-    [ -e "$f" ] || return 0
-  done
-  return 1
-}
-
-if virt_missing; then
-  if [ "$(id -u)" -ne 0 ]; then
-    say 'libvirt, qemu or cpio is missing and installing them needs root: run scripts/ensure-deps.sh as root' >&2
-    exit 1
-  fi
-  say 'installing qemu, libvirt and cpio (apt-get install --no-install-recommends)'
-  apt-get -q -o DPkg::Lock::Timeout=900 update >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=900 --no-install-recommends \
-    qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu dnsmasq-base cpio >/dev/null
-  if virt_missing; then
-    say "still missing after installing libvirt and qemu: one of $VIRT_FILES" >&2
-    exit 1
-  fi
-fi
+# shellcheck disable=SC2086
+virt_missing() { any_missing $VIRT_FILES; }
+apt_install 'qemu, libvirt and cpio' virt_missing --no-install-recommends \
+  qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu dnsmasq-base cpio
 
 # libvirt's default network is marked autostart: the first libvirtd would create virbr0
 # (192.168.122.1) and a dnsmasq in the host's network namespace. Only the autostart link goes;

@@ -9,7 +9,7 @@ import { assertName } from '../names.ts';
 import type { Handover, ZkLayout } from '../zk/schema.ts';
 import { isZkError, type ZkStore } from '../zk/store.ts';
 import { readCandidates, readPrimary } from './read.ts';
-import { watchUntil } from './watch-until.ts';
+import { assertWaitMs, watchUntil } from './watch-until.ts';
 
 /** Reads and writes retried when the primary lock or the request changed under us. */
 export const HANDOVER_MAX_ATTEMPTS = 8;
@@ -95,7 +95,7 @@ async function runHandover(
   reached: (primary: string | null) => boolean,
 ): Promise<HandoverResult> {
   assertName('node', name);
-  assertWaitMs(options.waitMs);
+  assertWaitMs(options.waitMs, HANDOVER_WAIT_MAX_MS);
   const startMs = performance.now();
   const elapsed = (): number => Math.round(performance.now() - startMs);
 
@@ -125,12 +125,6 @@ async function runHandover(
     return { ...base, outcome: 'completed', primary, elapsedMs: elapsed() };
   }
   throw new PvcError('conflict', `gave up requesting the handover for node ${name}: the primary or the pending request changed ${HANDOVER_MAX_ATTEMPTS} times while writing`);
-}
-
-function assertWaitMs(waitMs: number): void {
-  if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > HANDOVER_WAIT_MAX_MS) {
-    throw new PvcError('bad-input', `invalid wait ${JSON.stringify(waitMs)} ms: use a whole number from 0 to ${HANDOVER_WAIT_MAX_MS}`);
-  }
 }
 
 /**

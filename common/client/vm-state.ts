@@ -11,7 +11,8 @@ import type { VmState } from '../zk/schema.ts';
 import { isZkError } from '../zk/store.ts';
 import type { VmFacts, VmTarget } from './vm-read.ts';
 import { shownVmState, type ShownVmState } from './vm-views.ts';
-import { assertVmWaitMs, waitForVm, type WaitVerdict } from './vm-wait.ts';
+import { VM_WAIT_MAX_MS, waitForVm, type WaitVerdict } from './vm-wait.ts';
+import { assertWaitMs } from './watch-until.ts';
 
 export const VM_STATE_ACTIONS = ['start', 'stop', 'shutdown', 'restart', 'disable'] as const;
 export type VmStateAction = (typeof VM_STATE_ACTIONS)[number];
@@ -85,7 +86,7 @@ export function describeVmProgress(name: string, facts: VmFacts | null): string 
 export async function setVmState(target: VmTarget, name: string, action: VmStateAction, options: SetStateOptions): Promise<SetStateResult> {
   assertName('vm', name);
   parseVmStateAction(action);
-  assertVmWaitMs(options.waitMs);
+  assertWaitMs(options.waitMs, VM_WAIT_MAX_MS);
   const { store, layout } = target;
   const startMs = performance.now();
   const elapsed = (): number => Math.round(performance.now() - startMs);

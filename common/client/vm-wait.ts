@@ -12,12 +12,6 @@ export const VM_WAIT_MAX_MS = 3_600_000;
 /** What one look at the VM says: done, failed (the error to throw), or not yet (null). */
 export type WaitVerdict = { kind: 'done' } | { kind: 'failed'; error: PvcError } | null;
 
-export function assertVmWaitMs(waitMs: number): void {
-  if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > VM_WAIT_MAX_MS) {
-    throw new PvcError('bad-input', `invalid wait ${JSON.stringify(waitMs)} ms: use a whole number from 0 to ${VM_WAIT_MAX_MS}`);
-  }
-}
-
 /**
  * Resolves with the facts that `judge` found done; rejects with its error when it says failed,
  * or with a 'timeout' PvcError (`timeoutMessage` of the last facts read) after `waitMs`.

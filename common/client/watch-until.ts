@@ -9,6 +9,13 @@ import type { ZkStore } from '../zk/store.ts';
 /** What one look says: done (with the value to return), failed (the error to throw), or not yet. */
 export type Verdict<R> = { kind: 'done'; value: R } | { kind: 'failed'; error: PvcError } | null;
 
+/** Refuses a wait that is not a whole number of milliseconds from 0 to maxMs. */
+export function assertWaitMs(waitMs: number, maxMs: number): void {
+  if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > maxMs) {
+    throw new PvcError('bad-input', `invalid wait ${JSON.stringify(waitMs)} ms: use a whole number from 0 to ${maxMs}`);
+  }
+}
+
 export interface WatchUntilOptions<T, R> {
   store: ZkStore;
   /** Znodes whose data changes call for another look. */

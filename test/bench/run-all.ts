@@ -8,9 +8,8 @@
 //  - `pvc node list` wall time, process start included; baseline: `node -e 0`.
 //
 // It starts its own 3-server ensemble and 3 coordinators under .state/bench and stops them.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { stringify } from 'yaml';
 import { requestPrimary } from '../../common/client/handover.ts';
 import { ZkLayout } from '../../common/zk/schema.ts';
 import { REPO_ROOT } from '../../scripts/lib/pvcd-process.ts';
@@ -18,7 +17,7 @@ import { startEnsemble } from '../../scripts/lib/zk-ensemble.ts';
 import { PvcdFleet } from '../helpers/pvcd-fleet.ts';
 import { connectStore, testAuth } from '../helpers/zk.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { median, ratio, summary, timeCommand } from './stats.ts';
+import { benchCliEnv, median, ratio, summary, timeCommand } from './stats.ts';
 
 const HANDOVER_RUNS = 9;
 const TAKEOVER_RUNS = 5;
@@ -90,14 +89,7 @@ async function main(): Promise<void> {
     }
 
     // `pvc node list` through the CLI's own connection file.
-    const configDir = path.join(BENCH_DIR, 'pvc-config');
-    mkdirSync(configDir, { recursive: true });
-    writeFileSync(
-      path.join(configDir, 'connections.yaml'),
-      stringify({ default: 'bench', connections: [{ name: 'bench', hosts: ensemble.hosts, cluster, user: testAuth.user, password: testAuth.password }] }),
-      { mode: 0o600 },
-    );
-    const env = { PVC_CONFIG_DIR: configDir };
+    const env = benchCliEnv(BENCH_DIR, ensemble.hosts, cluster, testAuth);
     await timeCommand(process.execPath, ['bin/pvc.js', 'node', 'list'], env); // warm the transform cache
     const nodeList: number[] = [];
     for (let i = 0; i < NODE_LIST_RUNS; i += 1) nodeList.push(await timeCommand(process.execPath, ['bin/pvc.js', 'node', 'list'], env));

@@ -1,4 +1,7 @@
 // What every benchmark reports: medians with their spread, and command wall times.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
 import { run } from '../../common/exec.ts';
 import { REPO_ROOT } from '../../scripts/lib/pvcd-process.ts';
 
@@ -26,6 +29,14 @@ export function summary(values: readonly number[]): Summary {
 
 export function ratio(a: number, b: number): number {
   return Math.round((a / b) * 100) / 100;
+}
+
+/** A CLI config folder whose default connection is the bench cluster; returns the CLI's env. */
+export function benchCliEnv(dir: string, hosts: string, cluster: string, auth: { user: string; password: string }): Record<string, string> {
+  const configDir = path.join(dir, 'pvc-config');
+  mkdirSync(configDir, { recursive: true });
+  writeFileSync(path.join(configDir, 'connections.yaml'), stringify({ default: 'bench', connections: [{ name: 'bench', hosts, cluster, ...auth }] }), { mode: 0o600 });
+  return { PVC_CONFIG_DIR: configDir };
 }
 
 /** Wall time of one run of a command from the repository root, process start included. */

@@ -6,9 +6,8 @@
 //
 // It starts its own standalone ZooKeeper under .state/bench-vm-list and stops it at the end.
 // Run: node --import tsx test/bench/vm-list.ts
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { stringify } from 'yaml';
 import { listVms } from '../../common/client/vm-list.ts';
 import { migrateSchema } from '../../common/zk/migrations.ts';
 import { ZkLayout, type VmSpec, type VmStatus } from '../../common/zk/schema.ts';
@@ -17,7 +16,7 @@ import { REPO_ROOT } from '../../scripts/lib/pvcd-process.ts';
 import { startEnsemble } from '../../scripts/lib/zk-ensemble.ts';
 import { TEST_GUEST_SPEC } from '../helpers/vm-fixtures.ts';
 import { connectStore, testAuth } from '../helpers/zk.ts';
-import { median, ratio, summary, timeCommand } from './stats.ts';
+import { benchCliEnv, median, ratio, summary, timeCommand } from './stats.ts';
 
 const VMS = 1_000;
 const NODES = ['hv1', 'hv2', 'hv3', 'hv4'];
@@ -88,14 +87,7 @@ async function main(): Promise<void> {
     }
     if (listed !== VMS) throw new Error(`listVms returned ${listed} vms, expected ${VMS}`);
 
-    const configDir = path.join(BENCH_DIR, 'pvc-config');
-    mkdirSync(configDir, { recursive: true });
-    writeFileSync(
-      path.join(configDir, 'connections.yaml'),
-      stringify({ default: 'bench', connections: [{ name: 'bench', hosts: ensemble.hosts, cluster, user: testAuth.user, password: testAuth.password }] }),
-      { mode: 0o600 },
-    );
-    const env = { PVC_CONFIG_DIR: configDir };
+    const env = benchCliEnv(BENCH_DIR, ensemble.hosts, cluster, testAuth);
     const pvc = ['bin/pvc.js', 'vm', 'list'];
     await timeCommand(process.execPath, pvc, env); // builds the launcher's cache if it is stale
     const table: number[] = [];
