@@ -11,9 +11,11 @@ import { errorMessage } from '../../common/errors.ts';
 import { renderDomainXml, type DomainNodeFacts } from '../../common/vm/domain-xml.ts';
 import type { VmSpec, VmState, VmStatus, ZkLayout } from '../../common/zk/schema.ts';
 import { SKIP, isZkError, type ZkStore } from '../../common/zk/store.ts';
+import { isCephError } from '../drivers/ceph/port.ts';
 import { isHypervisorError, type HypervisorDriver } from '../drivers/hypervisor/port.ts';
 import { planVm, type DomainPresence, type FinishableState, type VmAction } from '../reconcile/vm-plan.ts';
 import { monotonicNowMs } from './primary-lease.ts';
+import type { RbdGuard } from './rbd-guard.ts';
 
 /** VMs reconciled at once: enough to start many guests together, few enough for 2 cores. */
 export const VM_RECONCILE_CONCURRENCY = 4;
@@ -38,6 +40,8 @@ export interface VmControllerOptions {
   shutdownTimeoutMs: number;
   resyncIntervalMs: number;
   log: Logger;
+  /** Checks who holds a VM's RBD volumes before it starts here; null when this node has no Ceph. */
+  rbdGuard?: RbdGuard | null;
 }
 
 export class VmController {
@@ -177,7 +181,10 @@ export class VmController {
           return;
         }
         this.options.log.info({ vm: name, action }, 'vm step');
-        await this.apply(name, action);
+        if ((await this.apply(name, action)) === 'wait') {
+          this.markLater(name, VM_WAIT_RECHECK_MS);
+          return;
+        }
       }
       this.markLater(name, VM_WAIT_RECHECK_MS);
     } catch (error) {
@@ -238,30 +245,30 @@ export class VmController {
     }
   }
 
-  private async apply(name: string, action: Exclude<VmAction, { kind: 'settled' | 'wait' }>): Promise<void> {
+  /** Carries out one step; 'wait' when the step cannot be taken yet and the VM is looked at later. */
+  private async apply(name: string, action: Exclude<VmAction, { kind: 'settled' | 'wait' }>): Promise<'done' | 'wait'> {
     const { driver } = this.options;
     switch (action.kind) {
       case 'start':
-        await this.startVm(name, action.finish);
-        return;
+        return await this.startVm(name, action.finish);
       case 'migrate-live':
         await this.migrateLive(name, action.target);
-        return;
+        return 'done';
       case 'press-acpi':
         await driver.shutdown(name);
         this.acpiPressedAt.set(name, monotonicNowMs());
-        return;
+        return 'done';
       case 'destroy':
         this.options.log.info({ vm: name, reason: action.reason }, 'destroying vm');
         await ignoring('invalid-state', () => driver.destroy(name));
         this.acpiPressedAt.delete(name);
-        return;
+        return 'done';
       case 'undefine':
         await ignoring('not-found', () => driver.undefine(name));
-        return;
+        return 'done';
       case 'report':
         await this.report(name, action.state, action.failureReason);
-        return;
+        return 'done';
       default: {
         const unknown: never = action;
         throw new Error(`unhandled vm action ${JSON.stringify(unknown)}`);
@@ -269,21 +276,23 @@ export class VmController {
     }
   }
 
-  private async startVm(name: string, finish: FinishableState | null): Promise<void> {
-    const { store, layout, driver, facts } = this.options;
+  private async startVm(name: string, finish: FinishableState | null): Promise<'done' | 'wait'> {
+    const { store, layout, driver, facts, rbdGuard } = this.options;
     const spec = (await store.mustGet(layout.vm(name), `vm ${name}`)).value;
     try {
+      if (rbdGuard && (await rbdGuard.ensureAccess(spec, (await store.get(layout.vmStatus(name)))?.value ?? null)) === 'wait') return 'wait';
       await driver.define(renderDomainXml(spec, facts));
       await ignoring('invalid-state', () => driver.start(name));
     } catch (error) {
       // Operating errors of the hypervisor or the spec (bad XML, missing files) fail the VM with
       // the reason; an unreachable hypervisor is retried instead.
-      if (isHypervisorError(error, 'unreachable') || isHypervisorError(error, 'timeout')) throw error;
+      if (isHypervisorError(error, 'unreachable') || isHypervisorError(error, 'timeout') || isTransientCephError(error)) throw error;
       await this.report(name, 'fail', errorMessage(error));
-      return;
+      return 'done';
     }
     if (finish) await this.finishDesired(name, finish, this.options.node);
     await this.report(name, 'start', null);
+    return 'done';
   }
 
   /**
@@ -340,6 +349,11 @@ export class VmController {
       if (!isZkError(error, 'NO_NODE')) throw error;
     }
   }
+}
+
+/** Ceph did not answer: the start is retried rather than failed. */
+function isTransientCephError(error: unknown): boolean {
+  return isCephError(error, 'unreachable') || isCephError(error, 'timeout');
 }
 
 /** Runs a driver call; a hypervisor error of the given kind means "already done". */

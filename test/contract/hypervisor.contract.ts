@@ -73,6 +73,13 @@ export function hypervisorContract(label: string, createHarness: () => Promise<H
       expect(host.memoryMiB).toBeGreaterThan(0);
     });
 
+    it('sets a ceph secret, again with a new key, and refuses a key that is not base64', async () => {
+      const secret = { uuid: '5ec7e7a1-0000-4000-8000-00000000ce9f', usageName: 'client.admin secret', keyBase64: 'QVFEYk1UWm1BQUFBQUJBQW9uZUd0aGVrZXk9PQ==' };
+      await a.setCephSecret(secret);
+      await a.setCephSecret({ ...secret, keyBase64: 'QVFEYk1UWm1BQUFBQUJBQW5ld2tleQ==' });
+      await expectError(a.setCephSecret({ ...secret, keyBase64: 'not base64!' }), 'invalid-xml', null);
+    });
+
     it('define -> the domain is listed, shut off, with its uuid and sizes', async () => {
       expect(await a.define(h.guestXml(vm, vmUuid, 0))).toEqual({ name: vm, uuid: vmUuid });
       expect((await a.listDomains()).filter((d) => d.name === vm)).toEqual([{ name: vm, uuid: vmUuid, state: 'shutoff' }]);

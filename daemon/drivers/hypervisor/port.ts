@@ -89,6 +89,25 @@ export interface DumpXmlOptions {
   migratable?: boolean;
 }
 
+/** A cephx key that libvirt hands to QEMU for RBD disks (a `<secret type='ceph'>` in domain XML). */
+export interface CephSecret {
+  /** The uuid that domain XML names; the same on every node, so a VM's XML is node-independent. */
+  uuid: string;
+  /** libvirt's usage name, e.g. "client.admin secret". */
+  usageName: string;
+  /** The key as `ceph auth get-key` prints it (base64). */
+  keyBase64: string;
+}
+
+const SECRET_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** Both adapters refuse the same malformed secrets (the key itself is never put in the message). */
+export function assertCephSecret(secret: CephSecret): void {
+  if (!SECRET_UUID.test(secret.uuid)) throw new HypervisorError('invalid-xml', 'secret', null, `ceph secret uuid ${JSON.stringify(secret.uuid)} is not a lowercase uuid`);
+  if (!BASE64.test(secret.keyBase64)) throw new HypervisorError('invalid-xml', 'secret', null, 'ceph secret key is not base64 text');
+}
+
 export interface HypervisorDriver {
   /** Every domain this node knows: running and defined-but-stopped. */
   listDomains(): Promise<DomainSummary[]>;
@@ -111,6 +130,8 @@ export interface HypervisorDriver {
   /** CPU time, memory and disk / network byte counts of the domain. */
   domainStats(name: string): Promise<DomainStats>;
   hostInfo(): Promise<HostInfo>;
+  /** Defines (or redefines) a persistent, private ceph secret and sets its value; idempotent. */
+  setCephSecret(secret: CephSecret): Promise<void>;
 }
 
 export type HypervisorOperation =
@@ -126,7 +147,8 @@ export type HypervisorOperation =
   | 'migrate'
   | 'job-info'
   | 'stats'
-  | 'host-info';
+  | 'host-info'
+  | 'secret';
 
 /**
  * What went wrong, as far as the caller can act on it:

@@ -2,7 +2,7 @@
 // sim world (test/helpers/sim-world-server.ts), so that several pvcd processes see one world in
 // which a domain runs on exactly one node. Errors come back as HypervisorErrors of the same kind.
 import http from 'node:http';
-import { HypervisorError, type CompletedJob, type DomainInfo, type DomainRef, type DomainStats, type DomainStatus, type DomainSummary, type DumpXmlOptions, type HostInfo, type HypervisorDriver, type HypervisorErrorKind, type HypervisorOperation, type MigrateOptions, type MigrationTarget } from './port.ts';
+import { HypervisorError, type CompletedJob, type DomainInfo, type DomainRef, type DomainStats, type DomainStatus, type DomainSummary, type DumpXmlOptions, type CephSecret, type HostInfo, type HypervisorDriver, type HypervisorErrorKind, type HypervisorOperation, type MigrateOptions, type MigrationTarget } from './port.ts';
 
 /** Above the sim's own longest call (a hung call fails at its own timeout first). */
 const SIM_CALL_TIMEOUT_MS = 30_000;
@@ -35,6 +35,7 @@ export class RemoteSimHypervisor implements HypervisorDriver {
   lastJobInfo(name: string): Promise<CompletedJob | null> { return this.call('lastJobInfo', [name]); }
   domainStats(name: string): Promise<DomainStats> { return this.call('domainStats', [name]); }
   hostInfo(): Promise<HostInfo> { return this.call('hostInfo', []); }
+  setCephSecret(secret: CephSecret): Promise<void> { return this.call('setCephSecret', [secret]); }
 
   private call<T>(method: keyof HypervisorDriver, args: unknown[]): Promise<T> {
     const body = JSON.stringify({ node: this.node, method, args } satisfies SimCall);

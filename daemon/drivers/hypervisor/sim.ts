@@ -8,8 +8,9 @@
 // Deterministic: UUIDs come from a counter, faults are consumed in call order, and the only clock
 // is the configured delays (guest power-off after the ACPI press, migration time). A running
 // domain's CPU time is clock-free too: it grows by a fixed step on each stats read.
-import { HypervisorError } from './port.ts';
+import { HypervisorError, assertCephSecret } from './port.ts';
 import type {
+  CephSecret,
   CompletedJob,
   DomainInfo,
   DomainRef,
@@ -126,6 +127,7 @@ export class SimHypervisor implements HypervisorDriver {
   /** Calls made, in order (operation and domain): for tests that assert what pvcd asked. */
   readonly calls: { operation: HypervisorOperation; domain: string | null }[] = [];
   private readonly domains = new Map<string, SimDomain>();
+  private readonly secrets = new Map<string, CephSecret>();
 
   constructor(
     private readonly world: SimWorld,
@@ -274,6 +276,17 @@ export class SimHypervisor implements HypervisorDriver {
   async hostInfo(): Promise<HostInfo> {
     await this.enter('host-info', null, this.world.timeouts.queryMs);
     return { cpus: this.cpus, memoryMiB: this.memoryMiB, cpuModel: 'x86_64', cpuMhz: 2_000 };
+  }
+
+  async setCephSecret(secret: CephSecret): Promise<void> {
+    await this.enter('secret', null, this.world.timeouts.defineMs);
+    assertCephSecret(secret);
+    this.secrets.set(secret.uuid, { ...secret });
+  }
+
+  /** The ceph secret pvcd set on this node, for tests. */
+  cephSecret(uuid: string): CephSecret | undefined {
+    return this.secrets.get(uuid);
   }
 
   /** Every call starts here: it is logged, then suffers the node's faults. */

@@ -24,6 +24,7 @@ import {
 } from './parse.ts';
 import {
   HypervisorError,
+  assertCephSecret,
   type CompletedJob,
   type DomainInfo,
   type DomainRef,
@@ -31,6 +32,7 @@ import {
   type DomainStatus,
   type DomainSummary,
   type DumpXmlOptions,
+  type CephSecret,
   type HostInfo,
   type HypervisorDriver,
   type HypervisorOperation,
@@ -136,6 +138,12 @@ export class VirshHypervisor implements HypervisorDriver {
     return parseNodeinfo(await this.virsh('host-info', null, ['nodeinfo'], this.timeouts.queryMs));
   }
 
+  async setCephSecret(secret: CephSecret): Promise<void> {
+    await withXmlFile(renderSecretXml(secret), (file) => this.virsh('secret', null, ['secret-define', file], this.timeouts.defineMs));
+    // --file: the file holds the base64 text as ceph prints it; --plain would encode it again.
+    await withXmlFile(secret.keyBase64, (file) => this.virsh('secret', null, ['secret-set-value', secret.uuid, '--file', file], this.timeouts.defineMs));
+  }
+
   /** Runs one virsh command; its failures become HypervisorErrors naming the operation and domain. */
   private async virsh(operation: HypervisorOperation, domain: string | null, args: string[], timeoutMs: number): Promise<string> {
     try {
@@ -153,6 +161,15 @@ export class VirshHypervisor implements HypervisorDriver {
  * Hands XML to virsh as a file in a private temporary folder, removed afterwards. virsh reads XML
  * only from a file argument, and /dev/stdin fails when stdin is a socket (as execa's is).
  */
+function renderSecretXml(secret: CephSecret): string {
+  assertCephSecret(secret);
+  return `<secret ephemeral='no' private='yes'><uuid>${secret.uuid}</uuid><usage type='ceph'><name>${escapeXmlText(secret.usageName)}</name></usage></secret>\n`;
+}
+
+function escapeXmlText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 async function withXmlFile<T>(xml: string, use: (file: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(path.join(tmpdir(), 'pvc-virsh-'));
   try {
