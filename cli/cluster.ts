@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import type { ClusterStatusView } from '../common/client/views.ts';
 import { PvcError } from '../common/errors.ts';
+import { registerClusterNetwork } from './cluster-network.ts';
+import { faultTable, registerClusterHa } from './ha.ts';
 import { withClient } from './context.ts';
 import { DEFAULT_FORMAT, FORMAT_HELP, examples, formatFields, formatTable, parseFormat, render } from './output.ts';
 
@@ -17,6 +19,8 @@ export function clusterStatusTable(status: ClusterStatusView): string {
     ['nodes', `${status.nodes.total} (${status.nodes.coordinators} coordinators, ${status.nodes.hypervisors} hypervisors)`],
     ['daemon states', states],
     ['default vm selector', status.defaultVmSelector],
+    ...(status.maintenance === undefined ? [] : [['maintenance', status.maintenance ? 'on (no automatic fencing)' : 'off'] as const]),
+    ...(status.faults === undefined ? [] : [['faults', status.faults.length ? `${status.faults.length} not acknowledged (pvc cluster fault list)` : 'none'] as const]),
   ]);
   const servers = formatTable(
     [
@@ -25,7 +29,7 @@ export function clusterStatusTable(status: ClusterStatusView): string {
     ],
     status.zookeeper,
   );
-  return `${fields}\n\n${servers}`;
+  return `${fields}\n\n${servers}${status.faults?.length ? `\n\n${faultTable(status.faults)}` : ''}`;
 }
 
 export function registerCluster(program: Command): void {
@@ -67,4 +71,6 @@ export function registerCluster(program: Command): void {
       const settings = await withClient(command, (client) => setClusterSettings(client.store, client.layout, { defaultVmSelector: selector }));
       await render(settings, format, () => formatFields([['default vm selector', settings.defaultVmSelector]]));
     });
+  registerClusterNetwork(cluster);
+  registerClusterHa(cluster);
 }

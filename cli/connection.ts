@@ -1,6 +1,8 @@
 // pvc connection: add, list, remove, default. These touch only the local connections file.
 import type { Command } from 'commander';
-import type { ConnectionSummary } from '../common/connections.ts';
+import path from 'node:path';
+import type { CephAccess, ConnectionSummary } from '../common/connections.ts';
+import { PvcError } from '../common/errors.ts';
 import { parseMs, readPassword } from './args.ts';
 import { DEFAULT_FORMAT, FORMAT_HELP, examples, formatTable, parseFormat, print, render } from './output.ts';
 
@@ -11,6 +13,9 @@ interface AddCliOptions {
   password?: string;
   passwordFile?: string;
   sessionTimeoutMs?: string;
+  cephConf?: string;
+  cephId?: string;
+  cephKeyring?: string;
   replace?: boolean;
   default?: boolean;
 }
@@ -25,9 +30,24 @@ export function connectionListTable(connections: readonly ConnectionSummary[]): 
       { header: 'CLUSTER', value: (c) => c.cluster },
       { header: 'USER', value: (c) => c.user },
       { header: 'SESSION TIMEOUT MS', value: (c) => c.sessionTimeoutMs, align: 'right' },
+      // Shown only when some connection has Ceph settings, to keep the table narrow otherwise.
+      ...(connections.some((c) => c.ceph) ? [{ header: 'CEPH', value: (c: ConnectionSummary) => (c.ceph ? `client.${c.ceph.id} ${c.ceph.conf}` : null) }] : []),
     ],
     connections,
   );
+}
+
+/** The Ceph settings from the --ceph-* options; paths made absolute, since the CLI may run from anywhere. */
+export function cephAccessOf(options: Pick<AddCliOptions, 'cephConf' | 'cephId' | 'cephKeyring'>, defaultId: string): CephAccess | undefined {
+  if (options.cephConf === undefined) {
+    if (options.cephId !== undefined || options.cephKeyring !== undefined) throw new PvcError('bad-input', '--ceph-id and --ceph-keyring need --ceph-conf');
+    return undefined;
+  }
+  return {
+    conf: path.resolve(options.cephConf),
+    id: options.cephId ?? defaultId,
+    ...(options.cephKeyring === undefined ? {} : { keyring: path.resolve(options.cephKeyring) }),
+  };
 }
 
 function connections(): Promise<typeof import('../common/connections.ts')> {
@@ -59,6 +79,9 @@ export function registerConnection(program: Command): void {
     .option('--password <password>', 'ZooKeeper digest password (visible in ps; prefer --password-file)')
     .option('--password-file <file>', "file holding the password on its first line ('-' reads stdin)")
     .option('--session-timeout-ms <ms>', 'ZooKeeper session timeout for this connection')
+    .option('--ceph-conf <file>', 'ceph.conf of the storage cluster, for `pvc storage` commands that act on Ceph')
+    .option('--ceph-id <id>', 'cephx client id, without "client." (default: admin; needs --ceph-conf)')
+    .option('--ceph-keyring <file>', "that client's keyring, when ceph.conf does not name it (needs --ceph-conf)")
     .option('--replace', 'overwrite a connection of the same name')
     .option('--default', 'make it the default connection (the first one saved always is)')
     .addHelpText(
@@ -66,15 +89,17 @@ export function registerConnection(program: Command): void {
       examples([
         'pvc connection add local --hosts 127.0.0.1:2181 --cluster dev --user pvc --password secret',
         'pvc connection add lab --hosts zk1:2181,zk2:2181 --cluster lab --user pvc --password-file - --default < pw.txt',
+        'pvc connection add lab --hosts zk1:2181 --cluster lab --user pvc --password-file pw.txt --ceph-conf /etc/ceph/ceph.conf --ceph-id admin',
       ]),
     )
     .action(async (name: string, options: AddCliOptions) => {
-      const { addConnection, connectionsPath, SESSION_TIMEOUT_MIN_MS, SESSION_TIMEOUT_MAX_MS } = await connections();
+      const { addConnection, connectionsPath, SESSION_TIMEOUT_MIN_MS, SESSION_TIMEOUT_MAX_MS, DEFAULT_CEPH_ID } = await connections();
+      const ceph = cephAccessOf(options, DEFAULT_CEPH_ID);
       const password = readPassword(options);
       const sessionTimeoutMs =
         options.sessionTimeoutMs === undefined ? undefined : parseMs('--session-timeout-ms', options.sessionTimeoutMs, SESSION_TIMEOUT_MIN_MS, SESSION_TIMEOUT_MAX_MS);
       const saved = addConnection(
-        { name, hosts: options.hosts, cluster: options.cluster, user: options.user, password, ...(sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs }) },
+        { name, hosts: options.hosts, cluster: options.cluster, user: options.user, password, ...(sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs }), ...(ceph ? { ceph } : {}) },
         { replace: options.replace === true, makeDefault: options.default === true },
       );
       print(`saved connection ${saved.name} (cluster ${saved.cluster} at ${saved.hosts}) in ${connectionsPath()}`);

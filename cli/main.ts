@@ -5,7 +5,9 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_BAD_INPUT_OR_REFUSED, EXIT_OK, EXIT_UNREACHABLE, PvcError, errorMessage, exitCodeFor } from '../common/errors.ts';
 import { registerCluster } from './cluster.ts';
 import { registerConnection } from './connection.ts';
+import { registerNetwork } from './network.ts';
 import { registerNode } from './node.ts';
+import { registerStorage } from './storage.ts';
 import { registerVm } from './vm.ts';
 import { examples, print, printError, printRawError } from './output.ts';
 
@@ -39,6 +41,8 @@ export function buildProgram(): Command {
   registerCluster(program);
   registerNode(program);
   registerVm(program);
+  registerStorage(program);
+  registerNetwork(program);
   return program;
 }
 

@@ -6,6 +6,7 @@ import { assertName } from '../common/names.ts';
 import { parseMs } from './args.ts';
 import { waitMsOf } from './vm-args.ts';
 import { withClient } from './context.ts';
+import { registerNodeFence } from './ha.ts';
 import { DEFAULT_FORMAT, FORMAT_HELP, examples, formatFields, formatTable, parseFormat, printProgress, render, type Column } from './output.ts';
 
 /** How long `pvc node primary|secondary` waits for the handover by default. */
@@ -54,6 +55,7 @@ export function nodeInfoTable(node: NodeView): string {
     ['memory MiB', node.host ? `${node.host.memoryUsedMiB} used, ${node.host.memoryFreeMiB} free, ${node.host.memoryTotalMiB} total` : null],
     ['uptime s', node.host?.uptimeS],
     ['status written at', node.updatedAtMs === null ? null : new Date(node.updatedAtMs).toISOString()],
+    ...(node.deadReason ? [['why ' + node.daemonState, node.deadReason] as const] : []),
   ]);
 }
 
@@ -110,6 +112,7 @@ export function registerNode(program: Command): void {
   handoverCommand(node, 'secondary');
   domainCommand(node, 'flush');
   domainCommand(node, 'ready');
+  registerNodeFence(node);
 }
 
 /** How long `pvc node flush|ready --wait` waits by default: a few live migrations in a row. */
@@ -138,7 +141,12 @@ function domainCommand(node: Command, wanted: 'flush' | 'ready'): void {
       const waitMs = waitMsOf(options, DEFAULT_DOMAIN_WAIT_MS, HANDOVER_WAIT_MAX_MS);
       assertName('node', name);
       const { setNodeDomainState } = await import('../common/client/node-domain.ts');
-      const result = await withClient(command, (client) => setNodeDomainState(client.store, client.layout, name, wanted, { waitMs, onProgress: printProgress }));
+      const { returnFencedNode } = await import('../common/client/ha.ts');
+      const result = await withClient(command, async (client) => {
+        // A fenced node returns to service first (its pvcd must run again), then takes its VMs back.
+        if (wanted === 'ready' && (await returnFencedNode(client.store, client.layout, name))) printProgress(`node ${name}: fence record removed; the node leaves daemon state fenced`);
+        return setNodeDomainState(client.store, client.layout, name, wanted, { waitMs, onProgress: printProgress });
+      });
       await render(result, format, () => {
         const moved = wanted === 'ready' ? `; ${result.returning.length} vm(s) coming back, ${result.autostarted.length} autostarted` : '';
         return `node ${name}: ${wanted === 'flush' ? (result.done ? 'flushed' : 'flush requested') : result.done ? 'ready, vms back' : 'ready requested'}${moved} (${result.elapsedMs} ms)`;

@@ -55,6 +55,21 @@ export function printProgress(line: string): void {
   terminal.err(`pvc: ${line.trimEnd()}\n`);
 }
 
+/** True when stderr is a terminal, where a progress bar may redraw itself in place. */
+export function stderrIsTerminal(): boolean {
+  return process.stderr.isTTY === true;
+}
+
+/** Redraws one status line in place on stderr (a progress bar); only for a terminal. */
+export function printStatusLine(line: string): void {
+  terminal.err(`\r${line}\u001b[K`);
+}
+
+/** Ends a status line, so that what follows starts on a line of its own. */
+export function endStatusLine(): void {
+  terminal.err('\n');
+}
+
 /** Writes `pvc: <message>` to stderr. */
 export function printError(message: string): void {
   terminal.err(`pvc: ${message.trimEnd()}\n`);

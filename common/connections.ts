@@ -34,6 +34,20 @@ const hostsField = z.string().superRefine((value, ctx) => {
   }
 });
 
+const absolutePath = z.string().min(1).max(4096).refine((p) => path.isAbsolute(p), 'must be an absolute path');
+
+/**
+ * How `pvc storage` reaches Ceph (the ceph and rbd programs read these): the cluster's ceph.conf,
+ * the cephx client id (without `client.`), and its keyring when ceph.conf does not name it.
+ */
+export const CephAccessDoc = z.strictObject({
+  conf: absolutePath,
+  id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'use 1-64 letters, digits, ".", "_" and "-" (the id without "client.")'),
+  keyring: absolutePath.optional(),
+});
+export type CephAccess = z.infer<typeof CephAccessDoc>;
+export const DEFAULT_CEPH_ID = 'admin';
+
 export const ConnectionDoc = z.strictObject({
   name: nameField,
   hosts: hostsField,
@@ -42,6 +56,8 @@ export const ConnectionDoc = z.strictObject({
   user: z.string().min(1).max(256).regex(/^[^:\s]+$/, 'use no colons or spaces'),
   password: z.string().max(1024),
   sessionTimeoutMs: z.number().int().min(SESSION_TIMEOUT_MIN_MS).max(SESSION_TIMEOUT_MAX_MS).optional(),
+  /** Absent: the storage commands that need Ceph refuse, saying how to add it. */
+  ceph: CephAccessDoc.optional(),
 });
 export type Connection = z.infer<typeof ConnectionDoc>;
 
@@ -128,7 +144,8 @@ export function validateConnection(input: Connection): Connection {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue?.path.map(String).join('.') ?? '(connection)';
-    const value = issue && field !== 'password' ? ` ${JSON.stringify((input as Record<string, unknown>)[field])}` : '';
+    const found = issue?.path.reduce<unknown>((at, key) => (at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[key] : undefined), input);
+    const value = issue && field !== 'password' && found !== undefined ? ` ${JSON.stringify(found)}` : '';
     throw new PvcError('bad-input', `invalid connection ${field}${value}: ${issue?.message ?? 'not valid'}`);
   }
   return parsed.data;

@@ -90,3 +90,42 @@ export function spawnBackground(file: string, args: readonly string[], options: 
     closeSync(log);
   }
 }
+
+export interface StreamOptions extends Omit<RunOptions, 'input'> {
+  /** Called with each piece of output as the program writes it (progress lines, for instance). */
+  onOutput: (chunk: string, stream: 'stdout' | 'stderr') => void;
+  /** The program reads its stdin from this file (a large upload never passes through memory). */
+  inputFile?: string;
+}
+
+/** Output kept for the result and for errors: the tail only, since progress output can be long. */
+const STREAM_TAIL_CHARS = 64 * 1024;
+
+/**
+ * Like run(), for long transfers: output is handed to onOutput as it comes instead of being
+ * buffered whole. Throws ExecError on a non-zero exit or on timeout (the program is killed).
+ */
+export async function runStreaming(file: string, args: readonly string[], options: StreamOptions): Promise<RunResult> {
+  const subprocess = execa(file, args, {
+    timeout: options.timeoutMs,
+    env: options.env,
+    cwd: options.cwd,
+    inputFile: options.inputFile,
+    stdin: options.inputFile === undefined ? 'ignore' : undefined,
+    buffer: false,
+    reject: false,
+  });
+  const tails = { stdout: '', stderr: '' };
+  for (const stream of ['stdout', 'stderr'] as const) {
+    subprocess[stream]?.setEncoding('utf8');
+    subprocess[stream]?.on('data', (chunk: string) => {
+      tails[stream] = (tails[stream] + chunk).slice(-STREAM_TAIL_CHARS);
+      options.onOutput(chunk, stream);
+    });
+  }
+  const result = await subprocess;
+  const command = [file, ...args].join(' ');
+  if (result.timedOut) throw new ExecError(command, undefined, tails.stderr, true);
+  if (result.exitCode !== 0) throw new ExecError(command, result.exitCode, tails.stderr, false);
+  return { stdout: tails.stdout, stderr: tails.stderr, exitCode: 0 };
+}

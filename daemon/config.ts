@@ -9,6 +9,11 @@ import { NAME_PATTERN, NAME_RULE } from '../common/names.ts';
 import { parseZkHosts } from '../common/zk/hosts.ts';
 import { NODE_ROLES } from '../common/zk/schema.ts';
 import { LEASE_SHARE_OF_SESSION } from './runtime/primary-lease.ts';
+import { RBD_HOLDER_WAIT_LIMIT_MS } from './runtime/rbd-guard.ts';
+import { BmcConfigDoc, HaConfigDoc } from './ha-config.ts';
+import { NETWORK_SERVICE_RUNNABLES } from './coordinator/network-service-names.ts';
+import { ServicesConfigDoc } from './services-config.ts';
+import { NetworkConfigDoc } from './network-config.ts';
 
 const name = z.string().regex(NAME_PATTERN, NAME_RULE);
 const hosts = z.string().superRefine((value, ctx) => {
@@ -20,8 +25,11 @@ const hosts = z.string().superRefine((value, ctx) => {
 });
 const ms = (min: number, max: number, fallback: number) => z.number().int().min(min).max(max).default(fallback);
 
-export const RUNNABLE_NAMES = ['primary-journal', 'placement'] as const;
+export const RUNNABLE_NAMES = ['primary-journal', 'placement', 'fencing', 'storage-status', ...NETWORK_SERVICE_RUNNABLES] as const;
 export const HYPERVISOR_DRIVERS = ['libvirt', 'sim'] as const;
+export const CEPH_DRIVERS = ['real', 'sim'] as const;
+/** Any fixed uuid does: it only has to be the same on every node of a cluster. */
+export const DEFAULT_CEPH_SECRET_UUID = '5ec7e7a1-0000-4000-8000-00000000ce9f';
 
 const ConfigDoc = z.strictObject({
   cluster: name,
@@ -50,6 +58,10 @@ const ConfigDoc = z.strictObject({
        * checked against that margin below.
        */
       runnableStopTimeoutMs: z.number().int().min(50).max(60_000).optional(),
+      /** The primary's storage-status runnable asks Ceph for pool, volume and OSD status this often. */
+      storageStatusIntervalMs: ms(1_000, 3_600_000, 10_000),
+      /** One storage refresh's Ceph calls together; past it the refresh is recorded as failed. */
+      storageRefreshTimeoutMs: ms(1_000, 600_000, 30_000),
       /** A clean shutdown (handover included) that takes longer than this ends in a plain exit. */
       shutdownTimeoutMs: ms(1_000, 300_000, 30_000),
     })
@@ -77,6 +89,34 @@ const ConfigDoc = z.strictObject({
       shutdownTimeoutMs: ms(0, 3_600_000, 30_000),
     })
     .optional(),
+  /**
+   * How this node reaches Ceph; absent: no Ceph here (VMs with RBD disks cannot run here, and the
+   * storage runnables cannot run). Shared by the node's VM disks and the primary's storage work.
+   */
+  ceph: z
+    .strictObject({
+      /** The ceph and rbd CLIs, or the in-process simulation (tests). */
+      driver: z.enum(CEPH_DRIVERS).default('real'),
+      /** ceph.conf of the cluster; its `mon host` line also gives libvirt the monitors. */
+      conf: z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path'),
+      /** cephx client id (client.<id>). */
+      id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a cephx client id such as admin').default('admin'),
+      /** Keyring of that client; default: the keyring ceph.conf names. */
+      keyring: z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path').optional(),
+      /** The uuid of libvirt's ceph secret on every node; domain XML names it. */
+      secretUuid: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be a lowercase uuid').default(DEFAULT_CEPH_SECRET_UUID),
+      /** How long a VM start waits for another live node to let go of its RBD volumes before it fails. */
+      holderWaitLimitMs: ms(0, 600_000, RBD_HOLDER_WAIT_LIMIT_MS),
+    })
+    .optional(),
+  /** This node's BMC, published for the primary's fencer; absent: the node cannot be powered off. */
+  bmc: BmcConfigDoc.optional(),
+  /** Failure detection, fencing and self-fencing (daemon/ha-config.ts). */
+  ha: HaConfigDoc,
+  /** The primary's network services: gateways, dnsmasq, PowerDNS (daemon/services-config.ts). */
+  services: ServicesConfigDoc,
+  /** This node's part in pvc's networks: interfaces, FRR, firewall (daemon/network-config.ts). */
+  network: NetworkConfigDoc,
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 
@@ -135,6 +175,9 @@ export function validateConfig(raw: unknown, source: string): PvcdConfig {
     throw new PvcError('bad-input', `invalid pvcd config ${source}: ${problems.join('; ')}`);
   }
   const config = result.data;
+  if (config.coordinator.runnables.includes('storage-status') && !config.ceph) {
+    throw new PvcError('bad-input', `invalid pvcd config ${source}: the storage-status runnable needs a ceph section (driver, conf, id)`);
+  }
   if (config.coordinator.runnables.includes('primary-journal') && !config.coordinator.primaryJournal) {
     throw new PvcError('bad-input', `invalid pvcd config ${source}: coordinator.primaryJournal.path is required when the primary-journal runnable is enabled`);
   }

@@ -9,6 +9,7 @@ import { DEFAULT_VM_SELECTOR, ZkLayout, defaultVmSelectorOf } from '../zk/schema
 import { ZkStore } from '../zk/store.ts';
 import { requestPrimary, requestSecondary, type HandoverOptions, type HandoverResult } from './handover.ts';
 import { readAllNodeFacts, readNodeFacts, readPrimary } from './read.ts';
+import { listFaults, readMaintenance } from './ha.ts';
 import { countNodes, nodeView, nodeViews, type ClusterStatusView, type NodeView, type ZkServerMode, type ZkServerView } from './views.ts';
 
 /** Where a cluster is and who we are to it; a saved connection (common/connections.ts) is one. */
@@ -84,15 +85,18 @@ export class PvcClient {
   }
 
   async clusterStatus(): Promise<ClusterStatusView> {
-    const [facts, primary, zookeeper, info] = await Promise.all([
+    const [facts, primary, zookeeper, info, maintenance, faults] = await Promise.all([
       readAllNodeFacts(this.store, this.layout),
       readPrimary(this.store, this.layout),
       this.zookeeperServers(),
       this.store.get(this.layout.clusterInfo()),
+      readMaintenance(this.store, this.layout),
+      listFaults(this.store, this.layout),
     ]);
     const primaryNode = primary?.value.node ?? null;
     const defaultVmSelector = info ? defaultVmSelectorOf(info.value) : DEFAULT_VM_SELECTOR;
-    return { cluster: this.cluster, schemaVersion: this.schemaVersion, primary: primaryNode, nodes: countNodes(nodeViews(facts, primaryNode)), zookeeper, defaultVmSelector };
+    const open = faults.filter((f) => f.ackedAtMs === null).map(({ id, kind, node, message, atMs }) => ({ id, kind, node, message, atMs }));
+    return { cluster: this.cluster, schemaVersion: this.schemaVersion, primary: primaryNode, nodes: countNodes(nodeViews(facts, primaryNode)), zookeeper, defaultVmSelector, maintenance, faults: open };
   }
 
   requestPrimary(name: string, options: HandoverOptions): Promise<HandoverResult> {

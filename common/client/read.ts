@@ -16,13 +16,14 @@ export async function readPrimary(store: ZkStore, layout: ZkLayout): Promise<Ver
 /** The facts of one node, or null when it is not registered. */
 export async function readNodeFacts(store: ZkStore, layout: ZkLayout, name: string): Promise<NodeFacts | null> {
   // The three reads go out together: one round trip on the session's pipelined connection.
-  const [spec, status, alive] = await Promise.all([
+  const [spec, status, alive, fence] = await Promise.all([
     store.get(layout.node(name)),
     store.get(layout.nodeStatus(name)),
     store.stat(layout.nodeAlive(name)),
+    store.get(layout.nodeFence(name)),
   ]);
   if (!spec) return null;
-  return { spec: spec.value, status: status?.value ?? null, alive: alive !== null };
+  return { spec: spec.value, status: status?.value ?? null, alive: alive !== null, fence: fence?.value ?? null };
 }
 
 export async function readAllNodeFacts(store: ZkStore, layout: ZkLayout): Promise<NodeFacts[]> {

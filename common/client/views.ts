@@ -12,6 +12,7 @@ import {
   type VmSelector,
   type NodeSpec,
   type NodeStatus,
+  type Fence,
 } from '../zk/schema.ts';
 
 /** What the tree holds about one node, as read; the input of nodeView. */
@@ -21,6 +22,8 @@ export interface NodeFacts {
   status: NodeStatus | null;
   /** Whether /nodes/<name>/alive exists, i.e. the node's pvcd holds a ZooKeeper session. */
   alive: boolean;
+  /** The node's fence record (/nodes/<name>/fence); absent or null when it is not fenced. */
+  fence?: Fence | null;
 }
 
 export interface NodeView {
@@ -42,12 +45,18 @@ export interface NodeView {
   domainState: NodeDomainState;
   /** The node's hypervisor; null when it runs no VMs (or has not said yet). */
   hypervisor: NodeHypervisor | null;
+  /** Why the node is shown dead or fenced, for people; null when it is neither. */
+  deadReason?: string | null;
+  /** Its fence record, when one exists. */
+  fence?: Fence | null;
 }
 
 /** States in which a pvcd holds its `alive` ephemeral; claiming one without it means it died. */
 const LIVE_DAEMON_STATES: ReadonlySet<DaemonState> = new Set(['init', 'run', 'shutdown']);
 
-export function shownDaemonState(status: NodeStatus | null, alive: boolean): DaemonState {
+export function shownDaemonState(status: NodeStatus | null, alive: boolean, fence: Fence | null = null): DaemonState {
+  // A finished fence shows the node fenced until it returns; while the fence runs it is dead.
+  if (fence && (!alive || status?.daemonState === 'fenced')) return fence.outcome === 'in-progress' ? 'dead' : 'fenced';
   if (!status) return 'init';
   if (LIVE_DAEMON_STATES.has(status.daemonState) && !alive) return 'dead';
   return status.daemonState;
@@ -68,7 +77,7 @@ export function nodeView(facts: NodeFacts, primaryNode: string | null): NodeView
   return {
     name: spec.name,
     role: spec.role,
-    daemonState: shownDaemonState(status, alive),
+    daemonState: shownDaemonState(status, alive, facts.fence ?? null),
     coordinatorState: shownCoordinatorState(spec, status, primaryNode),
     alive,
     reportedDaemonState: status?.daemonState ?? null,
@@ -78,7 +87,21 @@ export function nodeView(facts: NodeFacts, primaryNode: string | null): NodeView
     host: status?.host ?? null,
     domainState: shownDomainState(spec.domainState ?? 'ready', status?.hypervisor?.runningVms),
     hypervisor: status?.hypervisor ?? null,
+    // Only when there is something to say, so that views of healthy nodes keep their shape.
+    ...(facts.fence ? { fence: facts.fence } : {}),
+    ...(deadReasonOf(facts) ? { deadReason: deadReasonOf(facts) } : {}),
   };
+}
+
+/** Why a node is dead or fenced: its fence record says; without one, only a lost session can be seen. */
+export function deadReasonOf(facts: NodeFacts): string | null {
+  const { status, alive, fence } = facts;
+  if (fence) {
+    const done = fence.steps.map((s) => `${s.step} ${s.result}`).join(', ');
+    return `${fence.reason}: ${fence.detail} [fence ${fence.outcome}${done ? `; ${done}` : ''}]`;
+  }
+  if (status && LIVE_DAEMON_STATES.has(status.daemonState) && !alive) return 'session-lost: its pvcd\'s zookeeper session ended without a clean stop (not fenced yet)';
+  return null;
 }
 
 /** A flushed node is one asked to flush whose pvcd saw no VM running on it at its last look. */
@@ -128,4 +151,8 @@ export interface ClusterStatusView {
   zookeeper: ZkServerView[];
   /** Placement's selector for VMs that name none. */
   defaultVmSelector: VmSelector;
+  /** While true the primary starts no fence (`pvc cluster maintenance on`). */
+  maintenance?: boolean;
+  /** Faults not acknowledged yet (`pvc cluster fault list|ack`), oldest first. */
+  faults?: Array<{ id: string; kind: string; node: string | null; message: string; atMs: number }>;
 }

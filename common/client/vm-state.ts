@@ -2,8 +2,9 @@
 // on the spec's version) and, when asked, waits until the VM's node reports it reached.
 //
 // The documented reset: a VM in `fail` stays there until someone asks again (daemon/reconcile/
-// vm-plan.ts). Asking start or restart of a failed VM deletes its status in the same multi-op,
-// so its node tries again, and so a wait never mistakes the old failure for a new one.
+// vm-plan.ts). Asking start or restart of a failed VM turns its status into `stop` (same node) in
+// the same multi-op, so its node tries again, and so a wait never mistakes the old failure for a
+// new one.
 import { performance } from 'node:perf_hooks';
 import { PvcError } from '../errors.ts';
 import { assertName } from '../names.ts';
@@ -34,7 +35,7 @@ export interface SetStateResult {
    */
   outcome: 'already' | 'requested' | 'completed';
   previousDesiredState: VmState;
-  /** A `fail` status was deleted so that the node tries again. */
+  /** A `fail` status was turned into `stop` so that the node tries again. */
   resetFailure: boolean;
   /** The shown state when this call returned. */
   state: ShownVmState;
@@ -98,7 +99,9 @@ export async function setVmState(target: VmTarget, name: string, action: VmState
     const already = spec.value.desiredState === action && !resetFailure;
     if (!already) {
       const tx = store.transaction().set(layout.vm(name), { ...spec.value, desiredState: action }, spec.version);
-      if (resetFailure && status) tx.remove(layout.vmStatus(name), status.version);
+      // The reset keeps the node the VM failed on: it is where the VM last ran, which the next
+      // start's RBD check needs to judge who still holds its volumes (daemon/runtime/rbd-guard.ts).
+      if (resetFailure && status) tx.set(layout.vmStatus(name), { ...status.value, state: 'stop', failureReason: null, stats: null, updatedAtMs: Date.now() }, status.version);
       try {
         await tx.commit();
       } catch (error) {
@@ -109,7 +112,7 @@ export async function setVmState(target: VmTarget, name: string, action: VmState
     }
     const base = { name, action, previousDesiredState: spec.value.desiredState, resetFailure };
     if (options.waitMs === 0) {
-      const facts: VmFacts = { spec, status: resetFailure ? null : (status?.value ?? null), unplaced: null };
+      const facts: VmFacts = { spec, status: resetFailure && status ? { ...status.value, state: 'stop', failureReason: null } : (status?.value ?? null), unplaced: null };
       return { ...base, outcome: already ? 'already' : 'requested', state: shownVmState(facts), node: spec.value.node, elapsedMs: elapsed() };
     }
     const remainingMs = Math.max(0, Math.round(options.waitMs - (performance.now() - startMs)));

@@ -14,7 +14,7 @@ export function placementNodes(nodes: readonly NodeFacts[], vms: readonly VmSpec
     return [
       {
         name: n.spec.name,
-        daemonState: shownDaemonState(n.status, n.alive),
+        daemonState: shownDaemonState(n.status, n.alive, n.fence ?? null),
         domainState: n.spec.domainState === 'flush' ? 'flush' : 'ready',
         memoryTotalMiB: hypervisor.memoryMiB,
         // Counted from what is assigned, started or not, so that a burst of placements never

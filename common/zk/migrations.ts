@@ -2,7 +2,7 @@
 // next one can finish) and ends by moving /schema/version up by one with compare-and-set, so
 // when several pvcd start at once exactly one of them records each step.
 import { PvcError } from '../errors.ts';
-import { DEFAULT_VM_SELECTOR, SCHEMA_VERSION, type ZkLayout } from './schema.ts';
+import { DEFAULT_MAX_FULLNESS_PERCENT, DEFAULT_VM_SELECTOR, SCHEMA_VERSION, defaultClusterNetwork, type ZkLayout } from './schema.ts';
 import { SKIP, isZkError, type ZkStore } from './store.ts';
 
 export interface Migration {
@@ -30,6 +30,24 @@ export const MIGRATIONS: readonly Migration[] = [
       await store.update(layout.clusterInfo(), (info) =>
         info === undefined || info.defaultVmSelector !== undefined ? SKIP : { ...info, defaultVmSelector: DEFAULT_VM_SELECTOR },
       );
+    },
+  },
+  {
+    to: 3,
+    name: 'add storage',
+    async apply(store, layout) {
+      for (const dir of layout.storageDirectories()) await store.ensure(dir, {});
+      // Only when absent: a limit an operator already chose stays.
+      await store.ensure(layout.storageSettings(), { maxFullnessPercent: DEFAULT_MAX_FULLNESS_PERCENT });
+    },
+  },
+  {
+    to: 4,
+    name: 'add networks',
+    async apply(store, layout) {
+      await store.ensure(layout.networksDir(), {});
+      // Only when absent: settings an operator already chose stay.
+      await store.ensure(layout.clusterNetwork(), defaultClusterNetwork(layout.cluster));
     },
   },
 ];

@@ -2,13 +2,22 @@
 // No other file builds a path string (test/unit/tidy.test.ts enforces it); callers ask a
 // ZkLayout for a typed reference and hand it to the store, which validates on read and write.
 import { z } from 'zod';
+import { PvcError } from '../errors.ts';
 import { NAME_FRAGMENT, NAME_PATTERN, assertName } from '../names.ts';
 import { DEFAULT_VM_SELECTOR, VM_SELECTORS, VmSpecDoc, VmStatusDoc, type VmSelector, type VmSpec, type VmStatus } from './vm-schema.ts';
+import * as storage from './storage-schema.ts';
+import * as network from './network-schema.ts';
+import * as ha from './ha-schema.ts';
+import { macKey } from '../net/mac.ts';
+import { ipFamilyOf } from '../net/ip.ts';
 
 export * from './vm-schema.ts';
+export * from './storage-schema.ts';
+export * from './network-schema.ts';
+export * from './ha-schema.ts';
 
 /** The version of the tree this code writes; see migrations.ts for how older trees move up. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 4;
 
 /** Every cluster lives under this parent, so that several clusters can share one ensemble. */
 export const NAMESPACE_PATH = '/pvc';
@@ -102,6 +111,19 @@ export const NodeStatusDoc = z.strictObject({
     })
     .nullable()
     .optional(),
+  /**
+   * Ceph client addresses (`ip:port/nonce`) this node's VMs hold RBD volumes open with; the
+   * fencer blocklists them besides the watchers it finds itself. Absent: none reported.
+   */
+  cephClientAddresses: z.array(z.string().min(1).max(128)).max(256).optional(),
+  /**
+   * The node's networking, when its pvcd manages networks: its VTEP (underlay) address, which
+   * every node's FRR peers with (BGP EVPN). Absent or null: the node takes no part in EVPN.
+   */
+  network: z
+    .strictObject({ vtepAddress: z.string().refine((s) => ipFamilyOf(s) !== null, 'must be an ipv4 or canonical ipv6 address') })
+    .nullable()
+    .optional(),
 });
 export type NodeStatus = z.infer<typeof NodeStatusDoc>;
 export type NodeHypervisor = NonNullable<NodeStatus['hypervisor']>;
@@ -181,6 +203,62 @@ export class ZkLayout {
   /** Why placement could not give the VM a node; present only while that is so. */
   vmUnplaced(name: string): ZRef<VmUnplaced> { return ref(`${this.vm(name).path}/unplaced`, VmUnplacedDoc); }
 
+  storageDir(): ZRef<Dir> { return ref(`${this.root}/storage`, DirDoc); }
+  storageSettings(): ZRef<storage.StorageSettings> { return ref(`${this.root}/storage/settings`, storage.StorageSettingsDoc); }
+  storageStatus(): ZRef<storage.StorageStatus> { return ref(`${this.root}/storage/status`, storage.StorageStatusDoc); }
+  poolsDir(): ZRef<Dir> { return ref(`${this.root}/storage/pools`, DirDoc); }
+  pool(name: string): ZRef<storage.PoolSpec> { return ref(`${this.poolsDir().path}/${storage.assertStorageName('pool', name)}`, storage.PoolSpecDoc); }
+  poolStatus(name: string): ZRef<storage.PoolStatus> { return ref(`${this.pool(name).path}/status`, storage.PoolStatusDoc); }
+  volumesDir(pool: string): ZRef<Dir> { return ref(`${this.pool(pool).path}/volumes`, DirDoc); }
+  volume(pool: string, name: string): ZRef<storage.VolumeSpec> { return ref(`${this.volumesDir(pool).path}/${storage.assertStorageName('volume', name)}`, storage.VolumeSpecDoc); }
+  volumeStatus(pool: string, name: string): ZRef<storage.VolumeStatus> { return ref(`${this.volume(pool, name).path}/status`, storage.VolumeStatusDoc); }
+  snapshotsDir(pool: string, volume: string): ZRef<Dir> { return ref(`${this.volume(pool, volume).path}/snapshots`, DirDoc); }
+  snapshot(pool: string, volume: string, name: string): ZRef<storage.SnapshotSpec> {
+    return ref(`${this.snapshotsDir(pool, volume).path}/${storage.assertStorageName('snapshot', name)}`, storage.SnapshotSpecDoc);
+  }
+  osdsDir(): ZRef<Dir> { return ref(`${this.root}/storage/osds`, DirDoc); }
+  osd(id: number): ZRef<storage.OsdStatus> { return ref(`${this.osdsDir().path}/${osdIdSegment(id)}`, storage.OsdStatusDoc); }
+  reservationsDir(): ZRef<Dir> { return ref(`${this.root}/storage/reservations`, DirDoc); }
+  /** The prefix handed to a sequential create: `<pool>@`, which ZooKeeper completes with its counter. */
+  newReservation(pool: string): ZRef<storage.StorageReservation> { return ref(`${this.reservationsDir().path}/${storage.assertStorageName('pool', pool)}@`, storage.StorageReservationDoc); }
+  reservation(childName: string): ZRef<storage.StorageReservation> {
+    parseReservationName(childName);
+    return ref(`${this.reservationsDir().path}/${childName}`, storage.StorageReservationDoc);
+  }
+
+  networksDir(): ZRef<Dir> { return ref(`${this.root}/networks`, DirDoc); }
+  /** Networks are keyed by name: VM NICs name their network (VmNicDoc.network). */
+  network(name: string): ZRef<network.NetworkSpec> { return ref(`${this.networksDir().path}/${assertName('network', name)}`, network.NetworkSpecDoc); }
+  networkReservationsDir(name: string): ZRef<Dir> { return ref(`${this.network(name).path}/reservations`, DirDoc); }
+  /** A reservation is named by its MAC's 12 hex digits (a colon is awkward in a path segment). */
+  networkReservation(name: string, mac: string): ZRef<network.DhcpReservation> {
+    return ref(`${this.networkReservationsDir(name).path}/${macKey(mac)}`, network.DhcpReservationDoc);
+  }
+  networkLeasesDir(name: string): ZRef<Dir> { return ref(`${this.network(name).path}/leases`, DirDoc); }
+  networkLease(name: string, mac: string): ZRef<network.DhcpLease> { return ref(`${this.networkLeasesDir(name).path}/${macKey(mac)}`, network.DhcpLeaseDoc); }
+  networkAclsDir(name: string): ZRef<Dir> { return ref(`${this.network(name).path}/acls`, DirDoc); }
+  networkAcl(name: string, acl: string): ZRef<network.NetworkAcl> { return ref(`${this.networkAclsDir(name).path}/${assertName('acl', acl)}`, network.NetworkAclDoc); }
+  /** The directories created with each network, in the same multi-op as its spec. */
+  networkDirectories(name: string): ZRef<Dir>[] {
+    return [this.networkReservationsDir(name), this.networkLeasesDir(name), this.networkAclsDir(name)];
+  }
+  clusterNetwork(): ZRef<network.ClusterNetwork> { return ref(`${this.root}/cluster-network`, network.ClusterNetworkDoc); }
+
+  /** The node's BMC address and credentials (secret: see ha-schema.ts BmcDoc). */
+  nodeBmc(name: string): ZRef<ha.Bmc> { return ref(`${this.node(name).path}/bmc`, ha.BmcDoc); }
+  /** Present while the node is fenced: why, and each fence step's result. */
+  nodeFence(name: string): ZRef<ha.Fence> { return ref(`${this.node(name).path}/fence`, ha.FenceDoc); }
+  /** Created on first use (by the primary's fencing or a client), not by a migration. */
+  haDir(): ZRef<Dir> { return ref(`${this.root}/ha`, DirDoc); }
+  maintenance(): ZRef<ha.Maintenance> { return ref(`${this.root}/ha/maintenance`, ha.MaintenanceDoc); }
+  faultsDir(): ZRef<Dir> { return ref(`${this.root}/ha/faults`, DirDoc); }
+  fault(id: string): ZRef<ha.Fault> { return ref(`${this.faultsDir().path}/${assertName('fault', id)}`, ha.FaultDoc); }
+
+  /** The storage directories migration 3 creates, parents first. */
+  storageDirectories(): ZRef<Dir>[] {
+    return [this.storageDir(), this.poolsDir(), this.osdsDir(), this.reservationsDir()];
+  }
+
   /** The persistent directories a fresh cluster starts with, parents first. */
   baseDirectories(): ZRef<Dir>[] {
     return [this.clusterRoot(), this.schemaDir(), this.nodesDir(), this.coordinatorDir(), this.electionDir()];
@@ -198,6 +276,21 @@ export function parseCandidateName(childName: string): CandidateName {
   const match = CANDIDATE_NAME.exec(childName);
   if (!match?.[1] || !match[3]) throw new Error(`not an election candidate name: ${JSON.stringify(childName)}`);
   return { childName, node: match[1], seq: Number(match[3]) };
+}
+
+/** A reservation child is `<pool>@<seq>`, so that a writer lists the pool's reservations by name. */
+const RESERVATION_NAME = /^([A-Za-z0-9][A-Za-z0-9._-]{0,254})@(\d{10})$/;
+
+export function parseReservationName(childName: string): { pool: string; seq: number } {
+  const match = RESERVATION_NAME.exec(childName);
+  if (!match?.[1] || !match[2]) throw new Error(`not a storage reservation name: ${JSON.stringify(childName)}`);
+  return { pool: match[1], seq: Number(match[2]) };
+}
+
+/** OSD ids are Ceph's small integers; the znode is named by the decimal id. */
+function osdIdSegment(id: number): string {
+  if (!Number.isSafeInteger(id) || id < 0) throw new PvcError('bad-input', `invalid osd id ${JSON.stringify(id)}: use a whole number >= 0`);
+  return String(id);
 }
 
 export function lastPathSegment(path: string): string {
@@ -224,6 +317,36 @@ export const SCHEMA_DESCRIPTION: ReadonlyArray<{ path: string; kind: ZnodeKind; 
   { path: '/pvc/<cluster>/coordinator/handover', kind: 'persistent', writer: 'pvc node primary|secondary; removed by the next primary', holds: 'Handover' },
   { path: '/pvc/<cluster>/vms', kind: 'persistent', writer: 'pvcd migrations (migration 2)', holds: '{}' },
   { path: '/pvc/<cluster>/vms/<vm>', kind: 'persistent', writer: 'clients (define, modify, state changes); the primary (placement)', holds: 'VmSpec' },
-  { path: '/pvc/<cluster>/vms/<vm>/status', kind: 'persistent', writer: 'pvcd of the node running <vm> only', holds: 'VmStatus' },
+  { path: '/pvc/<cluster>/vms/<vm>/status', kind: 'persistent', writer: 'pvcd of the node running <vm>; the primary (fencing) in the name of a node it fenced', holds: 'VmStatus' },
   { path: '/pvc/<cluster>/vms/<vm>/unplaced', kind: 'persistent', writer: 'the primary (placement); removed once placed', holds: 'VmUnplaced' },
+  { path: '/pvc/<cluster>/storage', kind: 'persistent', writer: 'pvcd migrations (migration 3)', holds: '{}' },
+  { path: '/pvc/<cluster>/storage/settings', kind: 'persistent', writer: 'pvcd migrations (migration 3); pvc storage settings', holds: 'StorageSettings' },
+  { path: '/pvc/<cluster>/storage/status', kind: 'persistent', writer: 'the primary (storage-status)', holds: 'StorageStatus' },
+  { path: '/pvc/<cluster>/storage/pools', kind: 'persistent', writer: 'pvcd migrations (migration 3)', holds: '{}' },
+  { path: '/pvc/<cluster>/storage/pools/<pool>', kind: 'persistent', writer: 'clients (pool add, set, remove) after ceph did it', holds: 'PoolSpec' },
+  { path: '/pvc/<cluster>/storage/pools/<pool>/status', kind: 'persistent', writer: 'the primary (storage-status)', holds: 'PoolStatus' },
+  { path: '/pvc/<cluster>/storage/pools/<pool>/volumes', kind: 'persistent', writer: 'clients, with the pool', holds: '{}' },
+  { path: '/pvc/<cluster>/storage/pools/<pool>/volumes/<volume>', kind: 'persistent', writer: 'clients (volume add, clone, upload, resize, rename, remove) after ceph did it', holds: 'VolumeSpec' },
+  { path: '/pvc/<cluster>/storage/pools/<pool>/volumes/<volume>/status', kind: 'persistent', writer: 'the primary (storage-status)', holds: 'VolumeStatus' },
+  { path: '/pvc/<cluster>/storage/pools/<pool>/volumes/<volume>/snapshots', kind: 'persistent', writer: 'clients, with the volume', holds: '{}' },
+  { path: '/pvc/<cluster>/storage/pools/<pool>/volumes/<volume>/snapshots/<snapshot>', kind: 'persistent', writer: 'clients (snapshot add, protect, unprotect, remove; clone protects) after ceph did it', holds: 'SnapshotSpec' },
+  { path: '/pvc/<cluster>/storage/osds', kind: 'persistent', writer: 'pvcd migrations (migration 3)', holds: '{}' },
+  { path: '/pvc/<cluster>/storage/osds/<osd>', kind: 'persistent', writer: 'the primary (storage-status)', holds: 'OsdStatus' },
+  { path: '/pvc/<cluster>/storage/reservations', kind: 'persistent', writer: 'pvcd migrations (migration 3)', holds: '{}' },
+  { path: '/pvc/<cluster>/storage/reservations/<pool>@<seq>', kind: 'ephemeral-sequential', writer: 'clients, for the length of a write', holds: 'StorageReservation' },
+  { path: '/pvc/<cluster>/networks', kind: 'persistent', writer: 'pvcd migrations (migration 4); set (compare-and-set) by every network add, modify, remove', holds: '{}' },
+  { path: '/pvc/<cluster>/networks/<network>', kind: 'persistent', writer: 'clients (network add, modify, remove)', holds: 'NetworkSpec' },
+  { path: '/pvc/<cluster>/networks/<network>/reservations', kind: 'persistent', writer: 'clients, with the network; set (compare-and-set) by every reservation add', holds: '{}' },
+  { path: '/pvc/<cluster>/networks/<network>/reservations/<mac>', kind: 'persistent', writer: 'clients (network dhcp add, remove)', holds: 'DhcpReservation' },
+  { path: '/pvc/<cluster>/networks/<network>/leases', kind: 'persistent', writer: 'clients, with the network', holds: '{}' },
+  { path: '/pvc/<cluster>/networks/<network>/leases/<mac>', kind: 'persistent', writer: 'the primary (its dnsmasq) only', holds: 'DhcpLease' },
+  { path: '/pvc/<cluster>/networks/<network>/acls', kind: 'persistent', writer: 'clients, with the network', holds: '{}' },
+  { path: '/pvc/<cluster>/networks/<network>/acls/<acl>', kind: 'persistent', writer: 'clients (network acl add, remove)', holds: 'NetworkAcl' },
+  { path: '/pvc/<cluster>/cluster-network', kind: 'persistent', writer: 'pvcd migrations (migration 4); pvc cluster network set', holds: 'ClusterNetwork' },
+  { path: '/pvc/<cluster>/nodes/<node>/bmc', kind: 'persistent', writer: 'pvcd of <node> on start, from its config (secret)', holds: 'Bmc' },
+  { path: '/pvc/<cluster>/nodes/<node>/fence', kind: 'persistent', writer: 'the primary (fencing), or <node> itself on a self-fence; removed by pvc node ready', holds: 'Fence' },
+  { path: '/pvc/<cluster>/ha', kind: 'persistent', writer: 'the primary (fencing) or a client, on first use', holds: '{}' },
+  { path: '/pvc/<cluster>/ha/maintenance', kind: 'persistent', writer: 'pvc cluster maintenance on|off', holds: 'Maintenance' },
+  { path: '/pvc/<cluster>/ha/faults', kind: 'persistent', writer: 'the primary (fencing) or a client, on first use', holds: '{}' },
+  { path: '/pvc/<cluster>/ha/faults/<fault>', kind: 'persistent', writer: 'the primary (fencing), a self-fenced node; acknowledged by pvc cluster fault ack', holds: 'Fault' },
 ];

@@ -245,6 +245,10 @@ export class ZkStore extends EventEmitter {
         else if (op.op === 'remove') tx.remove(op.path, op.version);
         else tx.check(op.path, op.version);
       }
+      // Fix: node-zookeeper-client's Transaction turns version 0 into -1 (`version || -1`), so a
+      // multi's check, set or remove of a never-changed node matched any version; put it back.
+      const built = (tx as unknown as { ops: Array<{ version?: number }> }).ops;
+      for (const [i, op] of ops.entries()) if (op.op !== 'create' && built[i]) built[i].version = op.version;
       tx.commit(cb);
     });
     return results.map((r) => r.path ?? '');

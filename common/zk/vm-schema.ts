@@ -156,6 +156,12 @@ export const VmStatusDoc = z.strictObject({
   failureReason: z.string().max(FAILURE_REASON_MAX_CHARS).nullable(),
   /** null while the domain does not run. */
   stats: VmStatsDoc.nullable(),
+  /**
+   * The node where the VM's domain last ran, kept across later stop and fail reports (by other
+   * nodes too): whoever still holds its RBD volumes is judged by it (daemon/runtime/rbd-guard.ts).
+   * Absent in statuses written before it existed.
+   */
+  ranOn: name.nullable().optional(),
   /** Wall clock of the writer; shown to people, never compared with another machine's clock. */
   updatedAtMs: z.number().int().nonnegative(),
 });

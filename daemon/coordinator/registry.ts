@@ -4,8 +4,18 @@ import type { PvcdConfig } from '../config.ts';
 import { PlacementRunnable, type PlacementDeps } from './placement-runnable.ts';
 import { PrimaryJournal } from './primary-journal.ts';
 import type { Runnable } from './runnables.ts';
+import { FencingRunnable } from './fencing-runnable.ts';
+import type { FenceStorage } from './fence-steps.ts';
+import { IpmitoolDriver } from '../drivers/ipmi/ipmitool.ts';
+import { buildNetworkServiceRunnable } from './network-services.ts';
+import { StorageStatusRunnable } from './storage-status-runnable.ts';
+import type { CephDriver } from '../drivers/ceph/port.ts';
 
-export function buildRunnables(config: PvcdConfig, deps: PlacementDeps): Runnable[] {
+/**
+ * fenceStorage: the Ceph the fencer blocklists through; ceph: the driver the storage-status
+ * runnable reads through (built from config.ceph); null or absent: no Ceph on this coordinator.
+ */
+export function buildRunnables(config: PvcdConfig, deps: PlacementDeps & { fenceStorage?: FenceStorage | null; ceph?: CephDriver | null }): Runnable[] {
   return config.coordinator.runnables.map((name): Runnable => {
     switch (name) {
       case 'primary-journal': {
@@ -15,6 +25,16 @@ export function buildRunnables(config: PvcdConfig, deps: PlacementDeps): Runnabl
       }
       case 'placement':
         return new PlacementRunnable(deps);
+      case 'fencing':
+        return new FencingRunnable({ store: deps.store, layout: deps.layout, ha: config.ha, ipmi: new IpmitoolDriver({ timeoutMs: config.ha.ipmiTimeoutMs }), ceph: deps.fenceStorage ?? null });
+      case 'storage-status': {
+        if (!deps.ceph) throw new Error('storage-status runnable without a ceph driver (config validation should have refused a config without ceph)');
+        return new StorageStatusRunnable({ store: deps.store, layout: deps.layout, ceph: deps.ceph, intervalMs: config.timeouts.storageStatusIntervalMs, refreshTimeoutMs: config.timeouts.storageRefreshTimeoutMs });
+      }
+      case 'gateways':
+      case 'dns':
+      case 'dhcp':
+        return buildNetworkServiceRunnable(name, config, deps);
       default: {
         const unknown: never = name;
         throw new Error(`unknown runnable ${String(unknown)}`);

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { errorMessage } from '../../common/errors.ts';
 import type { NodeStatus, ZRef } from '../../common/zk/schema.ts';
 import { isZkError, type ZkStore } from '../../common/zk/store.ts';
+import { monotonicNowMs } from './primary-lease.ts';
 
 export class Keepalive {
   private seq = 0;
@@ -16,6 +17,8 @@ export class Keepalive {
     private readonly status: () => Omit<NodeStatus, 'keepaliveSeq' | 'updatedAtMs'>,
     private readonly intervalMs: number,
     private readonly log: Logger,
+    /** Told the send time (monotonic ms) of every write ZooKeeper answered: proof of contact. */
+    private readonly onWritten: (sentAtMs: number) => void = () => undefined,
   ) {}
 
   start(): void {
@@ -39,11 +42,13 @@ export class Keepalive {
   private async write(): Promise<void> {
     this.seq += 1;
     const doc: NodeStatus = { ...this.status(), keepaliveSeq: this.seq, updatedAtMs: Date.now() };
+    const sentAtMs = monotonicNowMs();
     try {
       await this.store.set(this.ref, doc);
     } catch (error) {
       if (!isZkError(error, 'NO_NODE')) throw error;
       await this.store.create(this.ref, doc);
     }
+    this.onWritten(sentAtMs);
   }
 }

@@ -7,6 +7,8 @@ import { SKIP, ZkStore } from '../../common/zk/store.ts';
 import { ZkLayout, type CoordinatorState, type DaemonState, type NodeHypervisor } from '../../common/zk/schema.ts';
 import { createHypervisor, type HypervisorConfig } from '../drivers/hypervisor/factory.ts';
 import { VmController } from './vm-controller.ts';
+import { createCephDriver } from '../drivers/ceph/factory.ts';
+import { connectNodeCeph } from './node-ceph.ts';
 import { PVC_VERSION } from '../../common/version.ts';
 import type { PvcdConfig } from '../config.ts';
 import { buildRunnables } from '../coordinator/registry.ts';
@@ -14,7 +16,12 @@ import { RunnableSet } from '../coordinator/runnables.ts';
 import { Election } from './election.ts';
 import { readHostStats } from './host-stats.ts';
 import { Keepalive } from './keepalive.ts';
+import { FenceGuard } from './fence-guard.ts';
+import { publishBmc, selfFenceBoundMs } from './ha-node.ts';
+import type { HypervisorDriver } from '../drivers/hypervisor/port.ts';
 import { START_STEP_ATTEMPTS, retryTransient } from './retry.ts';
+import type { NetworkController } from './network-controller.ts';
+import { buildNetworkController, networkStatusOf } from './network-node.ts';
 
 export class Pvcd {
   private daemonState: DaemonState = 'init';
@@ -24,6 +31,9 @@ export class Pvcd {
   private election: Election | null = null;
   private removeAlive: (() => Promise<void>) | null = null;
   private vms: VmController | null = null;
+  private network: NetworkController | null = null;
+  private driver: HypervisorDriver | null = null;
+  private guard: FenceGuard | null = null;
   private hypervisor: NodeHypervisor | null = null;
   private stopping: Promise<void> | null = null;
   private readonly layout: ZkLayout;
@@ -65,8 +75,11 @@ export class Pvcd {
     await retryTransient('register the node', () => store.ensure(layout.node(config.node), { name: config.node, role: config.role }), log);
     this.removeAlive = await retryTransient('create the alive node', () => store.keepEphemeral(layout.nodeAlive(config.node), () => ({ pid: process.pid, sessionId: store.sessionId() })), log);
     await retryTransient('record the role', () => store.update(layout.node(config.node), (current) => (current?.role === config.role ? SKIP : { ...current, name: config.node, role: config.role })), log);
+    this.network = buildNetworkController(config, store, layout, log);
     if (config.hypervisor) await this.connectHypervisor(config.hypervisor);
-    this.keepalive = new Keepalive(store, layout.nodeStatus(config.node), () => this.statusDoc(), timeouts.keepaliveIntervalMs, log);
+    await retryTransient('publish the bmc', () => publishBmc(store, layout, config, log), log);
+    const guard = this.buildGuard(store);
+    this.keepalive = new Keepalive(store, layout.nodeStatus(config.node), () => this.statusDoc(), timeouts.keepaliveIntervalMs, log, (sentAtMs) => guard.noteContact(sentAtMs));
     await retryTransient('write the first status', () => (this.keepalive as Keepalive).writeNow(), log);
     this.keepalive.start();
 
@@ -85,9 +98,14 @@ export class Pvcd {
         },
       });
     }
-    await this.setDaemonState('run', START_STEP_ATTEMPTS);
+    // A fenced node (its fence record exists) starts no VM until `pvc node ready`.
+    await retryTransient('check for a fence', () => guard.checkNow(), log);
+    await this.setDaemonState(guard.fenced ? 'fenced' : 'run', START_STEP_ATTEMPTS);
+    guard.start();
     this.election?.start();
-    this.vms?.start();
+    // Bridges first: a VM's NICs attach to them as it starts.
+    await this.network?.start();
+    if (!guard.fenced) this.vms?.start();
     log.info('pvcd running');
   }
 
@@ -96,15 +114,23 @@ export class Pvcd {
     const { config, layout, log } = this;
     const store = this.store as ZkStore;
     const driver = createHypervisor(hv, config.node);
+    this.driver = driver;
     const host = await retryTransient('reach the hypervisor', () => driver.hostInfo(), log);
     this.hypervisor = { uri: hv.peerUri ?? hv.uri, migrateUri: hv.migrateUri, cpus: host.cpus, memoryMiB: host.memoryMiB, consoleLogDir: hv.consoleLogDir };
     log.info({ hypervisor: this.hypervisor }, 'hypervisor ready');
+    const bridgesOf = (): Readonly<Record<string, string>> => this.network?.bridges ?? {};
+    const ceph = config.ceph
+      ? await connectNodeCeph({ config: config.ceph, ceph: createCephDriver(config.ceph), hypervisor: driver, store, layout, node: config.node, log: log.child({ component: 'ceph' }) })
+      : null;
     this.vms = new VmController({
       store,
       layout,
       node: config.node,
       driver,
-      facts: { node: config.node, consoleLogDir: hv.consoleLogDir, rbd: null, bridges: {} },
+      // The bridges are read at each domain render: networks come and go while pvcd runs.
+      facts: { node: config.node, consoleLogDir: hv.consoleLogDir, rbd: ceph?.facts ?? null, get bridges() { return bridgesOf(); } },
+      rbdGuard: ceph?.guard ?? null,
+      nicGuard: this.network,
       shutdownTimeoutMs: hv.shutdownTimeoutMs,
       resyncIntervalMs: config.timeouts.resyncIntervalMs,
       log: log.child({ component: 'vms' }),
@@ -121,8 +147,11 @@ export class Pvcd {
     const { log } = this;
     log.info({ reason }, 'pvcd shutting down');
     await this.setDaemonState('shutdown').catch((error) => log.warn({ err: errorMessage(error) }, 'could not record shutdown'));
+    this.guard?.stop();
     // VMs keep running: a pvcd restart must never touch them.
     await this.vms?.stop();
+    // Interfaces, FRR and the firewall stay: traffic goes on across a pvcd restart.
+    await this.network?.stop();
     await this.election?.stop();
     this.keepalive?.stop();
     if (this.config.role === 'coordinator') this.coordinatorState = 'secondary';
@@ -139,6 +168,29 @@ export class Pvcd {
     if (keepalive) await retryTransient(`record daemon state ${state}`, () => keepalive.writeNow(), this.log, attempts);
   }
 
+  private buildGuard(store: ZkStore): FenceGuard {
+    const { config, layout, log } = this;
+    this.guard = new FenceGuard({
+      store,
+      layout,
+      node: config.node,
+      selfFenceAfterMs: selfFenceBoundMs(config),
+      driver: this.driver,
+      knownVms: () => this.vms?.knownNames ?? [],
+      setVmsFenced: async (fenced) => {
+        if (fenced) await this.vms?.stop();
+        else this.vms?.start();
+      },
+      onStateChange: (fenced) => {
+        if (this.daemonState !== 'run' && this.daemonState !== 'fenced') return;
+        this.daemonState = fenced ? 'fenced' : 'run';
+        this.writeStatusSoon();
+      },
+      log: log.child({ component: 'fence-guard' }),
+    });
+    return this.guard;
+  }
+
   private writeStatusSoon(): void {
     this.keepalive?.writeNow().catch((error) => this.log.warn({ err: errorMessage(error) }, 'status write failed'));
   }
@@ -151,6 +203,7 @@ export class Pvcd {
       pid: process.pid,
       host: readHostStats(),
       hypervisor: this.hypervisor ? { ...this.hypervisor, runningVms: this.vms?.runningCount ?? 0 } : null,
+      ...networkStatusOf(this.config),
     };
   }
 }

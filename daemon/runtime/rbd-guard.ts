@@ -44,7 +44,8 @@ export class RbdGuard {
     );
     const held = volumes.some((v) => v.watchers.length > 0 || v.locks.length > 0);
     const blocklisted = held ? new Set((await ceph.blocklistList()).map((entry) => entry.address)) : new Set<string>();
-    const lastNode = status?.node ?? null;
+    // Where the domain last ran (statuses from before `ranOn` existed: the reporting node).
+    const lastNode = status ? (status.ranOn !== undefined ? status.ranOn : status.node) : null;
     const lastNodeAlive = lastNode !== null && lastNode !== node && (await store.stat(layout.nodeAlive(lastNode))) !== null;
     const lastNodeFenced = lastNode !== null && lastNode !== node && (await store.get(layout.nodeStatus(lastNode)))?.value.daemonState === 'fenced';
     const now = monotonicNowMs();

@@ -42,6 +42,8 @@ export interface VmControllerOptions {
   log: Logger;
   /** Checks who holds a VM's RBD volumes before it starts here; null when this node has no Ceph. */
   rbdGuard?: RbdGuard | null;
+  /** Holds a VM's start while a network of its NICs is still being built on this node (network-controller.ts). */
+  nicGuard?: { nicsReady(spec: VmSpec): Promise<'ready' | 'wait'> } | null;
 }
 
 export class VmController {
@@ -107,6 +109,11 @@ export class VmController {
 
   get runningCount(): number {
     return this.seenRunning.size;
+  }
+
+  /** VMs this process has seen in ZooKeeper (a self-fence uses them when ZooKeeper is gone). */
+  get knownNames(): string[] {
+    return [...this.known];
   }
 
   private async syncChildren(markAll = false): Promise<void> {
@@ -277,10 +284,11 @@ export class VmController {
   }
 
   private async startVm(name: string, finish: FinishableState | null): Promise<'done' | 'wait'> {
-    const { store, layout, driver, facts, rbdGuard } = this.options;
+    const { store, layout, driver, facts, rbdGuard, nicGuard } = this.options;
     const spec = (await store.mustGet(layout.vm(name), `vm ${name}`)).value;
     try {
       if (rbdGuard && (await rbdGuard.ensureAccess(spec, (await store.get(layout.vmStatus(name)))?.value ?? null)) === 'wait') return 'wait';
+      if (nicGuard && (await nicGuard.nicsReady(spec)) === 'wait') return 'wait';
       await driver.define(renderDomainXml(spec, facts));
       await ignoring('invalid-state', () => driver.start(name));
     } catch (error) {
@@ -343,7 +351,11 @@ export class VmController {
   private async report(name: string, state: VmState, failureReason: string | null, node = this.options.node, onlyIf: (current: VmStatus | undefined) => boolean = () => true): Promise<void> {
     const { store, layout } = this.options;
     try {
-      await store.update(layout.vmStatus(name), (current) => (onlyIf(current) ? { state, node, failureReason, stats: null, updatedAtMs: Date.now() } : SKIP));
+      await store.update(layout.vmStatus(name), (current) => {
+        if (!onlyIf(current)) return SKIP;
+        const ranOn = state === 'start' || state === 'migrate' ? node : (current?.ranOn ?? (current?.state === 'start' ? current.node : null));
+        return { state, node, failureReason, stats: null, updatedAtMs: Date.now(), ranOn };
+      });
     } catch (error) {
       // The VM was removed meanwhile (its spec, and so the status' parent, is gone).
       if (!isZkError(error, 'NO_NODE')) throw error;

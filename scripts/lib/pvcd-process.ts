@@ -31,6 +31,8 @@ export interface PvcdSpec {
   runnables?: string[];
   /** The node's hypervisor section (daemon/config.ts); absent: no VMs on this node. */
   hypervisor?: Record<string, unknown>;
+  /** Further top-level config sections (ceph, network, fencing, ...), merged in last. */
+  sections?: Record<string, unknown>;
   detached: boolean;
 }
 
@@ -56,6 +58,7 @@ export function pvcdConfigDoc(spec: PvcdSpec): Record<string, unknown> {
     },
     ...(runnables.length > 0 ? { coordinator: { runnables, ...(journalPath ? { primaryJournal: { path: journalPath, tickIntervalMs: 50 } } : {}) } } : {}),
     ...(spec.hypervisor ? { hypervisor: spec.hypervisor } : {}),
+    ...spec.sections,
   };
 }
 

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { stopCephClustersUnder } from '../../scripts/lib/ceph-cluster.ts';
 import { stopLibvirtNodesUnder } from '../../scripts/lib/libvirt-node.ts';
 import { startEnsemble } from '../../scripts/lib/zk-ensemble.ts';
 
@@ -42,6 +43,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     // libvirtd daemonizes (it is no child of this process): stop nodes a failed test file left.
     await stopLibvirtNodesUnder(runDir);
+    // Ceph daemons fork too: stop the run's shared cluster (test/helpers/ceph.ts) and any other.
+    await stopCephClustersUnder(runDir, { dropData: true });
     await ensemble.stop();
     // The logs stay for a look after a failure; the data (preallocated transaction logs) goes.
     for (const server of ensemble.servers) rmSync(path.join(server.dir, 'data'), { recursive: true, force: true });
@@ -53,7 +56,10 @@ async function stopLeftoverLibvirtNodes(): Promise<void> {
   if (!existsSync(TEST_RUNS_DIR)) return;
   for (const name of readdirSync(TEST_RUNS_DIR)) {
     const match = /^(\d+)-\d+$/.exec(name);
-    if (match && !isAlive(Number(match[1]))) await stopLibvirtNodesUnder(path.join(TEST_RUNS_DIR, name));
+    if (match && !isAlive(Number(match[1]))) {
+      await stopLibvirtNodesUnder(path.join(TEST_RUNS_DIR, name));
+      await stopCephClustersUnder(path.join(TEST_RUNS_DIR, name), { dropData: true });
+    }
   }
 }
 

@@ -15,6 +15,8 @@ export { TEST_SESSION_TIMEOUT_MS };
 export interface PvcdExtra {
   runnables?: string[];
   hypervisor?: Record<string, unknown>;
+  /** Further top-level pvcd config sections (ceph, network, ...). */
+  sections?: Record<string, unknown>;
 }
 const DEFAULT_WAIT_MS = 30_000;
 

@@ -412,23 +412,22 @@ describe('unreachable', () => {
 });
 
 describe('migrations', () => {
-  it('creates the tree at SCHEMA_VERSION (2) and is idempotent', async () => {
+  it('creates the tree at SCHEMA_VERSION and is idempotent', async () => {
     const store = await connectStore(hosts);
     const layout = new ZkLayout(uniqueClusterName('migrate'));
     expectPvcError(await rejection(checkSchema(store, layout)), 'not-found', `"${layout.cluster}"`);
-    expect(SCHEMA_VERSION).toBe(2);
     expect(await migrateSchema(store, layout)).toBe(0);
     for (const dir of [...layout.baseDirectories(), layout.vmsDir()]) expect(await store.get(dir), dir.path).toEqual({ value: {}, version: 0 });
     // Migration 1 writes the name, migration 2 adds the default selector: two writes.
     const info = { value: { name: layout.cluster, defaultVmSelector: 'mem' }, version: 1 };
     expect(await store.get(layout.clusterInfo())).toEqual(info);
-    // One create (step 1) and one compare-and-set (step 2).
-    expect(await store.get(layout.schemaVersion())).toEqual({ value: { version: 2 }, version: 1 });
-    expect(await checkSchema(store, layout)).toBe(2);
+    // One create (step 1) and one compare-and-set per later step.
+    expect(await store.get(layout.schemaVersion())).toEqual({ value: { version: SCHEMA_VERSION }, version: SCHEMA_VERSION - 1 });
+    expect(await checkSchema(store, layout)).toBe(SCHEMA_VERSION);
 
     const before = await store.children(layout.clusterRoot());
-    expect(await migrateSchema(store, layout)).toBe(2);
-    expect(await store.get(layout.schemaVersion())).toEqual({ value: { version: 2 }, version: 1 });
+    expect(await migrateSchema(store, layout)).toBe(SCHEMA_VERSION);
+    expect(await store.get(layout.schemaVersion())).toEqual({ value: { version: SCHEMA_VERSION }, version: SCHEMA_VERSION - 1 });
     expect(await store.get(layout.clusterInfo())).toEqual(info);
     expect(await store.children(layout.clusterRoot())).toEqual(before);
   });

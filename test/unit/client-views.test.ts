@@ -79,7 +79,20 @@ describe('nodeView', () => {
       host: status('run').host,
       domainState: 'ready',
       hypervisor: null,
+      deadReason: expect.stringMatching(/^session-lost: .*not fenced yet/),
     });
+  });
+
+  it('shows a fenced node fenced (dead while its fence runs), with the reason and the steps', () => {
+    const fence = { node: 'c1', reason: 'keepalive-stale' as const, detail: 'keepalive 4 has not moved for 5100 ms', by: 'c2', startedAtMs: 1, steps: [{ step: 'power-off' as const, result: 'done' as const, detail: 'off', atMs: 2 }], outcome: 'in-progress' as const };
+    expect(nodeView({ spec: coord('c1'), status: status('run'), alive: false, fence }, 'c2').daemonState).toBe('dead');
+    const fenced = nodeView({ spec: coord('c1'), status: status('run'), alive: false, fence: { ...fence, outcome: 'fenced' } }, 'c2');
+    expect(fenced.daemonState).toBe('fenced');
+    expect(fenced.deadReason).toBe('keepalive-stale: keepalive 4 has not moved for 5100 ms [fence fenced; power-off done]');
+    // Booted again, its pvcd reports fenced until `pvc node ready`.
+    expect(nodeView({ spec: coord('c1'), status: status('fenced'), alive: true, fence: { ...fence, outcome: 'fenced' } }, 'c2').daemonState).toBe('fenced');
+    // A fence record alone does not make a live, running node fenced (its pvcd has not seen it yet).
+    expect(nodeView({ spec: coord('c1'), status: status('run'), alive: true, fence }, 'c2').daemonState).toBe('run');
   });
 
   it('shows what was asked of the node\'s VMs, and flushed once none runs there', () => {

@@ -142,6 +142,11 @@ export class SimHypervisor implements HypervisorDriver {
     return this.domains.has(name);
   }
 
+  /** The domain's state without a call (no log entry, no fault): for invariant checks in tests. */
+  stateOf(name: string): DomainState | null {
+    return this.domains.get(name)?.state ?? null;
+  }
+
   /** The guest powers itself off (as the test guest does without stay=1). */
   guestPowerOff(name: string): void {
     const domain = this.domains.get(name);

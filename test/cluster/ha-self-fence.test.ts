@@ -1,0 +1,70 @@
+// Self-fence: a node without a BMC is cut off from ZooKeeper (its pvcd reaches the ensemble only
+// through a TCP proxy the test cuts). It destroys its own guests after ha.selfFence.afterMs; the
+// primary, finding no BMC to power it off, recovers by policy `recover` only once the node's
+// self-fence bound (plus a margin) has passed since its last sign of life. No VM runs twice at
+// any time. When the network comes back the node reports itself fenced and runs nothing until
+// `pvc node ready`.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { testAuth } from '../helpers/zk.ts';
+import type { ZkStore } from '../../common/zk/store.ts';
+import { HaCluster } from '../helpers/ha-cluster.ts';
+import { proxyZkHosts, type TcpProxy } from '../helpers/tcp-proxy.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { connectStore, uniqueClusterName } from '../helpers/zk.ts';
+
+const NODES = ['sf1', 'sf2', 'sf3'];
+const CUT = 'sf3';
+const WAIT_MS = 90_000;
+let store: ZkStore;
+let ha: HaCluster;
+let proxies: TcpProxy[] = [];
+let vms: string[];
+
+beforeAll(async () => {
+  store = await connectStore(inject('zkHosts'));
+  const proxied = await proxyZkHosts(inject('zkHosts'));
+  proxies = proxied.proxies;
+  ha = await HaCluster.start({
+    hosts: inject('zkHosts'),
+    store,
+    cluster: uniqueClusterName('haself'),
+    baseDir: inject('testRunDir'),
+    nodes: NODES,
+    withoutBmc: [CUT],
+    ha: { fenceFailurePolicy: 'recover', checkIntervalMs: 100, selfFence: { afterMs: 1_500 } },
+    nodeSections: { [CUT]: { zookeeper: { hosts: proxied.hosts, user: testAuth.user, password: testAuth.password } } },
+  });
+  await ha.waitForCluster();
+  vms = [...(await ha.createVms('sa', 3)), ...(await ha.createVms('sb', 3, { node: CUT }))];
+  await ha.waitAllRunning(vms, WAIT_MS);
+}, 120_000);
+
+afterAll(async () => {
+  await ha?.stop();
+  for (const proxy of proxies) await proxy.close();
+  await store?.close();
+});
+
+describe('self-fence of a node cut off from ZooKeeper', () => {
+  it('destroys its own guests; the primary recovers them after the self-fence bound', async () => {
+    const onCut = await ha.vmsOn(CUT, vms);
+    expect(onCut.length).toBeGreaterThanOrEqual(3);
+    expect(await ha.fleet.primary()).not.toBe(CUT);
+    for (const proxy of proxies) proxy.cut();
+    const fence = await ha.waitFence(CUT, 'fenced', WAIT_MS);
+    expect(fence.reason).toBe('session-lost');
+    expect(fence.steps.map((s) => [s.step, s.result])).toEqual([['power-off', 'skipped'], ['blocklist', 'skipped'], ['wait-self-fence', 'done'], ['release-vms', 'done']]);
+    await ha.waitAllRunning(vms, WAIT_MS, [CUT]);
+    expect(readFileSync(ha.fleet.process(CUT).logPath, 'utf8')).toContain('self-fence: zookeeper silent too long');
+    expect(ha.violations).toEqual([]);
+  }, 180_000);
+
+  it('back on the network it reports fenced, runs nothing, and returns on `node ready`', async () => {
+    for (const proxy of proxies) proxy.restore();
+    await ha.bootAndReturn(CUT, vms, WAIT_MS);
+    await waitFor('the vms that came from it back home', async () => (await ha.vmsOn(CUT, vms)).length >= 3, WAIT_MS);
+    await ha.waitAllRunning(vms, WAIT_MS);
+    expect(ha.violations).toEqual([]);
+  }, 180_000);
+});

@@ -1,0 +1,84 @@
+// The pure planners of high availability: which nodes are dead (dead-node-plan.ts) and the next
+// step of a fence (fence-plan.ts), including a fence taken over half-way by a new primary.
+import { describe, expect, it } from 'vitest';
+import type { Fence, FenceStep, FenceStepResult } from '../../common/zk/schema.ts';
+import { findDeadNodes, trackKeepalives, type NodeObservation } from '../../daemon/reconcile/dead-node-plan.ts';
+import { planFence, type FencePlanInput } from '../../daemon/reconcile/fence-plan.ts';
+
+const obs = (node: string, over: Partial<NodeObservation> = {}): NodeObservation => ({ node, alive: true, reportedState: 'run', keepaliveSeq: 1, pid: 100, fenced: false, ...over });
+const bounds = { keepaliveStaleMs: 5_000 };
+
+describe('dead node detection', () => {
+  it('a node whose alive ephemeral is gone while it reported run is dead (session-lost)', () => {
+    const tracker = trackKeepalives(new Map(), [obs('a'), obs('b')], 0);
+    const dead = findDeadNodes([obs('a'), obs('b', { alive: false })], tracker, 100, bounds, 'a');
+    expect(dead).toEqual([expect.objectContaining({ node: 'b', reason: 'session-lost', lastSignMs: 0 })]);
+    expect(dead[0]?.detail).toMatch(/session of its pvcd ended/);
+  });
+
+  it('a live session whose keepalive stops moving is dead only past the bound, on the primary clock', () => {
+    let tracker = trackKeepalives(new Map(), [obs('b', { keepaliveSeq: 7 })], 1_000);
+    tracker = trackKeepalives(tracker, [obs('b', { keepaliveSeq: 7 })], 5_900);
+    expect(findDeadNodes([obs('b', { keepaliveSeq: 7 })], tracker, 5_900, bounds, 'a')).toEqual([]);
+    expect(findDeadNodes([obs('b', { keepaliveSeq: 7 })], tracker, 6_001, bounds, 'a')).toEqual([expect.objectContaining({ node: 'b', reason: 'keepalive-stale', lastSignMs: 1_000 })]);
+    // Moving again resets the interval.
+    tracker = trackKeepalives(tracker, [obs('b', { keepaliveSeq: 8 })], 6_500);
+    expect(findDeadNodes([obs('b', { keepaliveSeq: 8 })], tracker, 11_000, bounds, 'a')).toEqual([]);
+  });
+
+  it('a restarted pvcd whose sequence repeats the old one\'s is still seen moving (pid and sequence)', () => {
+    let tracker = trackKeepalives(new Map(), [obs('b', { keepaliveSeq: 3, pid: 100 })], 0);
+    tracker = trackKeepalives(tracker, [obs('b', { keepaliveSeq: 3, pid: 200 })], 7_000);
+    expect(findDeadNodes([obs('b', { keepaliveSeq: 3, pid: 200 })], tracker, 7_100, bounds, 'a')).toEqual([]);
+  });
+
+  it('a new primary gives every node a full bound from its first look', () => {
+    const tracker = trackKeepalives(new Map(), [obs('b', { keepaliveSeq: 3 })], 50_000);
+    expect(findDeadNodes([obs('b', { keepaliveSeq: 3 })], tracker, 54_000, bounds, 'a')).toEqual([]);
+  });
+
+  it('never the primary itself, a cleanly stopped node, a node without status, or one already fenced', () => {
+    const nodes = [obs('a', { alive: false }), obs('s', { alive: false, reportedState: 'stop' }), obs('n', { alive: false, reportedState: null }), obs('f', { alive: false, fenced: true }), obs('x', { alive: false, reportedState: 'fenced' })];
+    expect(findDeadNodes(nodes, new Map(), 0, bounds, 'a')).toEqual([]);
+  });
+});
+
+function fence(steps: Array<[FenceStep, FenceStepResult]>, outcome: Fence['outcome'] = 'in-progress'): Fence {
+  return { node: 'b', reason: 'session-lost', detail: 'd', by: 'a', startedAtMs: 1, steps: steps.map(([step, result]) => ({ step, result, detail: '', atMs: 1 })), outcome };
+}
+const plan = (f: Fence, over: Partial<FencePlanInput> = {}) => planFence({ fence: f, policy: 'leave-down', nowMs: 0, selfFenceSafeAtMs: 5_000, ...over });
+
+describe('fence steps', () => {
+  it('power off, blocklist, release, fenced', () => {
+    expect(plan(fence([]))).toEqual({ kind: 'power-off' });
+    expect(plan(fence([['power-off', 'done']]))).toEqual({ kind: 'blocklist' });
+    expect(plan(fence([['power-off', 'done'], ['blocklist', 'skipped']]))).toEqual({ kind: 'release-vms' });
+    expect(plan(fence([['power-off', 'done'], ['blocklist', 'done'], ['release-vms', 'done']]))).toMatchObject({ kind: 'finish', outcome: 'fenced' });
+    expect(plan(fence([['power-off', 'done'], ['blocklist', 'done'], ['release-vms', 'done']], 'fenced'))).toEqual({ kind: 'settled' });
+  });
+
+  it('a failed or missing power off leaves the vms down under the default policy', () => {
+    expect(plan(fence([['power-off', 'failed'], ['blocklist', 'done']]))).toMatchObject({ kind: 'finish', outcome: 'vms-left-down' });
+    expect(plan(fence([['power-off', 'skipped'], ['blocklist', 'skipped']]))).toMatchObject({ kind: 'finish', outcome: 'vms-left-down' });
+    expect(plan(fence([['power-off', 'failed'], ['blocklist', 'done']], 'vms-left-down'))).toEqual({ kind: 'settled' });
+  });
+
+  it('policy recover waits out the self-fence bound, then releases; never on a failed blocklist', () => {
+    const f = fence([['power-off', 'failed'], ['blocklist', 'done']]);
+    expect(plan(f, { policy: 'recover', nowMs: 1_000 })).toEqual({ kind: 'wait-self-fence', untilMs: 5_000 });
+    expect(plan(f, { policy: 'recover', nowMs: 5_000 })).toMatchObject({ kind: 'record', step: 'wait-self-fence' });
+    expect(plan(fence([['power-off', 'failed'], ['blocklist', 'done'], ['wait-self-fence', 'done']]), { policy: 'recover' })).toEqual({ kind: 'release-vms' });
+    expect(plan(fence([['power-off', 'failed'], ['blocklist', 'failed']]), { policy: 'recover', nowMs: 9_000 })).toMatchObject({ kind: 'finish', outcome: 'vms-left-down' });
+  });
+
+  it('a node that destroyed its own vms needs no power off, and reopens a vms-left-down fence', () => {
+    expect(plan(fence([['self-fence', 'done']]))).toEqual({ kind: 'blocklist' });
+    expect(plan(fence([['power-off', 'failed'], ['blocklist', 'done'], ['self-fence', 'done']], 'vms-left-down'))).toEqual({ kind: 'release-vms' });
+  });
+
+  it('a new primary carries on from the last recorded step', () => {
+    // The old primary powered off and died before the blocklist: the next step is the blocklist,
+    // never a second power off.
+    expect(plan(fence([['power-off', 'done']]))).toEqual({ kind: 'blocklist' });
+  });
+});
