@@ -1,10 +1,11 @@
 // `npm run cluster:down`: stops what `npm run cluster` started, by PID: the pvcd processes
 // first (each hands over and leaves cleanly), then each node's libvirtd (its VMs destroyed),
-// then the ZooKeeper servers.
+// then the Ceph daemons (after the VMs whose disks they serve), then the ZooKeeper servers.
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../common/errors.ts';
-import { LIBVIRT_DIR, PVCD_DIR, ZK_DIR, runningPvcds } from './lib/local-cluster.ts';
+import { stopCephClustersUnder } from './lib/ceph-cluster.ts';
+import { CLUSTER_DIR, LIBVIRT_DIR, PVCD_DIR, ZK_DIR, runningPvcds } from './lib/local-cluster.ts';
 import { stopLibvirtNodesUnder } from './lib/libvirt-node.ts';
 import { stopPvcd } from './lib/pvcd-process.ts';
 import { stopEnsembleDir } from './lib/zk-ensemble.ts';
@@ -18,9 +19,12 @@ async function main(): Promise<void> {
     console.log(`stopped pvcd ${p.node} (pid ${p.pid})`);
   }
   for (const dir of await stopLibvirtNodesUnder(LIBVIRT_DIR)) console.log(`stopped libvirtd in ${dir}`);
+  // Depth 1: the cluster in CLUSTER_DIR/ceph (its files stay until the next `npm run cluster`).
+  const ceph = await stopCephClustersUnder(CLUSTER_DIR, { maxDepth: 1 });
+  for (const dir of ceph) console.log(`stopped ceph in ${dir}`);
   const zk = await stopEnsembleDir(ZK_DIR);
   for (const pid of zk) console.log(`stopped zookeeper (pid ${pid})`);
-  if (pvcds.length === 0 && zk.length === 0) console.log('the local cluster was not running');
+  if (pvcds.length === 0 && zk.length === 0 && ceph.length === 0) console.log('the local cluster was not running');
 }
 
 main().catch((error) => {

@@ -2,7 +2,10 @@
 // loopback and 3 pvcd coordinators, each its own process with its own libvirtd (QEMU under TCG,
 // in a private mount + UTS namespace) — with its state under .state/cluster. It builds the
 // diskless test guest, writes a definition of it, writes the `local` connection for the CLI and
-// waits until a primary is elected. When the cluster already runs, it says so and starts nothing.
+// waits until a primary is elected. Unless PVC_LOCAL_CEPH=0, it also brings up a single-host Ceph
+// (started first, so it overlaps everything else), gives each pvcd a `ceph` section, creates the
+// pool `vms` with a golden image and writes a sample guest with an RBD disk.
+// When the cluster already runs, it says so and starts nothing.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,7 +14,9 @@ import { addConnection } from '../common/connections.ts';
 import { errorMessage } from '../common/errors.ts';
 import { ZkLayout } from '../common/zk/schema.ts';
 import { ZkStore } from '../common/zk/store.ts';
-import { CLUSTER_DIR, CONSOLE_DIR, LIBVIRT_DIR, LOCAL_CLUSTER_NAME, LOCAL_CONNECTION_NAME, LOCAL_NODES, LOCAL_ZK_USER, PASSWORD_FILE, PVCD_DIR, SAMPLE_VM_FILE, SAMPLE_VM_NAME, ZK_DIR, runningPvcds } from './lib/local-cluster.ts';
+import { stopCephClustersUnder, type CephCluster } from './lib/ceph-cluster.ts';
+import { CEPH_DIR, CLUSTER_DIR, CONSOLE_DIR, LIBVIRT_DIR, LOCAL_CLUSTER_NAME, LOCAL_CONNECTION_NAME, LOCAL_NODES, LOCAL_POOL, LOCAL_ZK_USER, PASSWORD_FILE, PVCD_DIR, SAMPLE_BASE_SNAPSHOT, SAMPLE_BASE_VOLUME, SAMPLE_RBD_DISK, SAMPLE_RBD_VM_FILE, SAMPLE_RBD_VM_NAME, SAMPLE_VM_FILE, SAMPLE_VM_NAME, ZK_DIR, localCephWanted, runningPvcds } from './lib/local-cluster.ts';
+import { localCephAccess, localCephSection, sampleRbdVm, setUpLocalStorage, startLocalCeph } from './lib/local-storage.ts';
 import { startLibvirtNode, stopLibvirtNodesUnder, type LibvirtNode } from './lib/libvirt-node.ts';
 import { findFreePorts } from './lib/ports.ts';
 import { startPvcd } from './lib/pvcd-process.ts';
@@ -23,6 +28,7 @@ const PRIMARY_WAIT_MS = 60_000;
 const POLL_MS = 100;
 
 async function main(): Promise<void> {
+  const withCeph = localCephWanted();
   const running = runningPvcds();
   if (running.length > 0) {
     console.log(`the local cluster is already running (pvcd ${running.map((p) => `${p.node}=${p.pid}`).join(', ')}); nothing started.`);
@@ -33,31 +39,47 @@ async function main(): Promise<void> {
   // Leftovers of a cluster that died uncleanly (a rebooted machine, a killed pvcd) are cleared.
   await stopLibvirtNodesUnder(LIBVIRT_DIR);
   await stopEnsembleDir(ZK_DIR);
+  await stopCephClustersUnder(CLUSTER_DIR, { maxDepth: 1 });
   rmSync(CLUSTER_DIR, { recursive: true, force: true });
   mkdirSync(PVCD_DIR, { recursive: true });
 
   const password = localPassword();
+  // Ceph first: its bring-up (~8 s alone, mostly waiting) overlaps ZooKeeper's, the libvirtd
+  // nodes' and the guest build. Awaited below; the catch only keeps a failure from being reported
+  // as unhandled before then.
+  const cephStarting: Promise<CephCluster | null> = withCeph ? startLocalCeph() : Promise.resolve(null);
+  cephStarting.catch(() => undefined);
+  if (withCeph) console.log('starting a single-host ceph (1 mon, 1 mgr, 1 bluestore osd) on loopback...');
+  else console.log('PVC_LOCAL_CEPH=0: no ceph; pvc storage and rbd disks are not available');
   console.log('starting a 3-server zookeeper ensemble on loopback...');
   const ensemble = await startEnsemble({ dir: ZK_DIR, size: 3, detached: true });
   console.log(`zookeeper ready at ${ensemble.hosts}`);
 
   console.log('building the test guest and starting a libvirtd per node (the first time takes a minute)...');
-  const [guest, libvirtNodes] = await Promise.all([ensureTestGuest(), startLibvirtNodes()]);
+  const [guest, libvirtNodes, ceph] = await Promise.all([ensureTestGuest(), startLibvirtNodes(), cephStarting]);
   writeFileSync(SAMPLE_VM_FILE, stringify(sampleVm(guest)));
+  if (ceph) console.log(`ceph ready: mon ${ceph.monHost}, conf ${ceph.confPath}`);
   const ports = await findFreePorts(LOCAL_NODES.length);
   LOCAL_NODES.forEach((node, i) => {
     const consoleLogDir = path.join(CONSOLE_DIR, node);
     mkdirSync(consoleLogDir, { recursive: true });
     const hypervisor = { driver: 'libvirt', uri: libvirtNodes[i]?.uri, migrateUri: `tcp://127.0.0.1:${ports[i]}`, consoleLogDir };
-    const proc = startPvcd({ dir: PVCD_DIR, cluster: LOCAL_CLUSTER_NAME, node, role: 'coordinator', hosts: ensemble.hosts, user: LOCAL_ZK_USER, password, runnables: ['placement'], hypervisor, detached: true });
+    const runnables = ceph ? ['placement', 'storage-status'] : ['placement'];
+    const sections = ceph ? localCephSection(ceph) : undefined;
+    const proc = startPvcd({ dir: PVCD_DIR, cluster: LOCAL_CLUSTER_NAME, node, role: 'coordinator', hosts: ensemble.hosts, user: LOCAL_ZK_USER, password, runnables, hypervisor, sections, detached: true });
     console.log(`started pvcd ${node} (pid ${proc.pid}, log ${proc.logPath}) with libvirtd ${libvirtNodes[i]?.uri}`);
   });
-  addConnection(
-    { name: LOCAL_CONNECTION_NAME, hosts: ensemble.hosts, cluster: LOCAL_CLUSTER_NAME, user: LOCAL_ZK_USER, password },
+  const connection = addConnection(
+    { name: LOCAL_CONNECTION_NAME, hosts: ensemble.hosts, cluster: LOCAL_CLUSTER_NAME, user: LOCAL_ZK_USER, password, ...(ceph ? { ceph: localCephAccess(ceph) } : {}) },
     { replace: true },
   );
   const primary = await waitForPrimary(ensemble.hosts, password);
   console.log(`primary coordinator: ${primary}`);
+  if (ceph) {
+    await setUpLocalStorage(connection);
+    writeFileSync(SAMPLE_RBD_VM_FILE, stringify(sampleRbdVm(guest)));
+    console.log(`created pool ${LOCAL_POOL} and the golden image ${LOCAL_POOL}/${SAMPLE_BASE_VOLUME}@${SAMPLE_BASE_SNAPSHOT}`);
+  }
   printUsage();
 }
 
@@ -119,8 +141,22 @@ The local cluster "${LOCAL_CLUSTER_NAME}" (zookeeper ${hosts}) is the CLI's "${L
   npx pvc vm log ${SAMPLE_VM_NAME}                                    # its serial console
   npx pvc vm migrate ${SAMPLE_VM_NAME} --wait                         # live, to another node
   npx pvc node flush pvc1 --wait && npx pvc node ready pvc1 --wait
-  npx pvc --help
+  npx pvc --help${existsSync(SAMPLE_RBD_VM_FILE) ? storageUsage() : '\nNo ceph (PVC_LOCAL_CEPH=0): pvc storage commands that act on ceph are refused.'}
 Logs: ${PVCD_DIR}/<node>.log    Stop everything: npm run cluster:down`);
+}
+
+function storageUsage(): string {
+  const base = `${LOCAL_POOL}/${SAMPLE_BASE_VOLUME}@${SAMPLE_BASE_SNAPSHOT}`;
+  return `
+Storage (a single-host ceph, ${path.relative(process.cwd(), CEPH_DIR)}):
+  npx pvc storage status
+  npx pvc storage pool list
+  npx pvc storage volume list
+  npx pvc storage volume clone ${base} ${LOCAL_POOL}/${SAMPLE_RBD_DISK}     # copy-on-write
+  npx pvc vm define ${path.relative(process.cwd(), SAMPLE_RBD_VM_FILE)} --start   # the guest on that rbd disk
+  npx pvc vm log ${SAMPLE_RBD_VM_NAME}                                # GUEST-DISK: vda first line: ...
+  npx pvc storage volume add ${LOCAL_POOL}/scratch 1G
+  npx pvc storage volume upload ${LOCAL_POOL}/debian12 debian-12-genericcloud-amd64.qcow2`;
 }
 
 main().catch((error) => {

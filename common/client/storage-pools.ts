@@ -4,7 +4,7 @@
 import { PvcError } from '../errors.ts';
 import { PoolSpecDoc, assertStorageName, type PoolSpec } from '../zk/schema.ts';
 import { isZkError } from '../zk/store.ts';
-import { mustReadPool } from './storage-read.ts';
+import { mustReadPool, readAllVolumes } from './storage-read.ts';
 import { cephErrorKind, cephFailed, cephStep, notRecorded, type StorageTarget } from './storage-target.ts';
 import { poolTree, removeTree } from './storage-tree.ts';
 import { listForMessage, readVolumeUsers } from './storage-usage.ts';
@@ -90,6 +90,11 @@ export async function removePool(target: StorageTarget, name: string, options: {
   const users = await readVolumeUsers(target);
   const used = [...users].filter(([key]) => key.startsWith(`${name}/`)).map(([key, vms]) => `${key} (vm ${vms.join(', ')})`);
   if (used.length > 0) throw new PvcError('refused', `${what}: its volumes are used by vms: ${listForMessage(used)}; remove those disks from the vms first`);
+  // Clones in other pools read from this pool's images; removing it would break them.
+  const outside = (await readAllVolumes(target))
+    .filter((v) => v.spec.value.parent?.pool === name && v.spec.value.pool !== name)
+    .map((v) => `${v.spec.value.pool}/${v.spec.value.name}`);
+  if (outside.length > 0) throw new PvcError('refused', `${what}: volumes of other pools are clones of its snapshots (${listForMessage(outside)}); remove those first`);
   if (images.length > 0 && !options.force) {
     throw new PvcError('refused', `${what}: it holds ${images.length} volume(s) (${listForMessage(images)}); remove them first, or give --force to remove the pool with all its data`);
   }

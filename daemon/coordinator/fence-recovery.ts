@@ -35,7 +35,8 @@ export function heldBy(node: string, spec: VmSpec, status: VmStatus | null): boo
   return reportedRunning || (spec.node === node && RUNNING_DESIRED.has(spec.desiredState) && !(status?.node === node && status.state === 'fail'));
 }
 
-export async function releaseVms(store: ZkStore, layout: ZkLayout, node: string, fencedNodes: ReadonlySet<string>, log: Logger): Promise<ReleaseResult> {
+/** `stillPrimary` is asked before each write: a primary that lost its lease stops (a new one finishes). */
+export async function releaseVms(store: ZkStore, layout: ZkLayout, node: string, fencedNodes: ReadonlySet<string>, stillPrimary: () => boolean, log: Logger): Promise<ReleaseResult> {
   const result: ReleaseResult = { restarted: [], unplaced: [], released: [] };
   for (let pass = 0; pass < RELEASE_PASSES; pass += 1) {
     const [vms, nodes, cluster] = await Promise.all([readAllVmFacts(store, layout), readAllNodeFacts(store, layout), store.get(layout.clusterInfo())]);
@@ -52,7 +53,7 @@ export async function releaseVms(store: ZkStore, layout: ZkLayout, node: string,
     let conflicts = 0;
     const queue = [...held];
     const worker = async (): Promise<void> => {
-      for (let vm = queue.shift(); vm; vm = queue.shift()) {
+      for (let vm = queue.shift(); vm && stillPrimary(); vm = queue.shift()) {
         const name = vm.spec.value.name;
         const outcome = await releaseOne(store, layout, node, vm, target.get(name) ?? null, reason.get(name) ?? null);
         if (outcome === 'conflict') conflicts += 1;
@@ -62,7 +63,7 @@ export async function releaseVms(store: ZkStore, layout: ZkLayout, node: string,
       }
     };
     await Promise.all(Array.from({ length: Math.min(RELEASE_CONCURRENCY, held.length) }, worker));
-    if (conflicts === 0) return result;
+    if (conflicts === 0 || !stillPrimary()) return result;
     log.info({ node, conflicts }, 'fence: vms changed while being released; another pass');
   }
   return result;

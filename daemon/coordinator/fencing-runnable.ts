@@ -181,7 +181,7 @@ export class FencingRunnable implements Runnable {
     const { store, layout } = this.deps;
     const fenced = new Set<string>();
     for (const name of await store.children(layout.nodesDir())) if (await store.stat(layout.nodeFence(name))) fenced.add(name);
-    const result = await releaseVms(store, layout, node, fenced, this.log);
+    const result = await releaseVms(store, layout, node, fenced, () => this.context?.stillPrimary() ?? false, this.log);
     const parts = [
       `${result.restarted.length} vm(s) restarted elsewhere${result.restarted.length ? `: ${result.restarted.map((r) => `${r.vm} on ${r.node}`).join(', ')}` : ''}`,
       ...(result.unplaced.length ? [`${result.unplaced.length} could not be placed: ${result.unplaced.map((u) => `${u.vm} (${u.reason})`).join(', ')}`] : []),

@@ -5,11 +5,12 @@
 // the lifetime runs out (and with them its dnsmasq's DHCP and DNS), even though nothing ran its
 // stop(). An IPv4 address is announced with gratuitous ARP when this term first holds it (twice,
 // the second a moment later), so the VMs' cached neighbour entry moves to this node's bridge.
+import { readLeases, readReservations } from '../../common/client/network-read.ts';
 import { errorMessage } from '../../common/errors.ts';
 import type { ZkLayout } from '../../common/zk/schema.ts';
 import type { ZkStore } from '../../common/zk/store.ts';
 import { GatewayError, type GatewayDriver } from '../drivers/gateway/port.ts';
-import { addressKey, desiredGateways, planGateways, releaseGateways, type DesiredGateways, type GatewayAction } from '../reconcile/gateway-plan.ts';
+import { addressKey, desiredGateways, planGateways, releaseGateways, type DesiredGateways, type GatewayAction, type GatewayAddress } from '../reconcile/gateway-plan.ts';
 import { Reconciler } from '../runtime/reconciler.ts';
 import { NetworkWatches, readNetworkServicesView } from './network-view.ts';
 import type { PrimaryContext, Runnable } from './runnables.ts';
@@ -18,6 +19,8 @@ import { TermGuard, settleWithin } from './term-guard.ts';
 const RETRY_DELAY_MS = 500;
 /** The second gratuitous ARP, for a client that missed the first. */
 const SECOND_ANNOUNCE_DELAY_MS = 500;
+/** ARP requests to a network's clients in flight at once, when this node takes its gateway. */
+const NEIGHBOUR_ASK_CONCURRENCY = 8;
 /** While a bridge does not exist yet (the node's link reconciler is creating it), look again this often. */
 const DEVICE_RECHECK_MS = 250;
 
@@ -99,7 +102,7 @@ export class GatewaysRunnable implements Runnable {
     // Present from before this term (a restart within the lifetime): announce them all the same.
     for (const address of desired.addresses) {
       const present = observed.some((l) => l.name === address.device && l.addresses.includes(address.cidr));
-      if (present && address.announce) this.announceOnce(term, address.device, address.cidr);
+      if (present && address.announce) this.announceOnce(term, address);
     }
     let waiting = false;
     for (const action of actions) {
@@ -128,7 +131,7 @@ export class GatewaysRunnable implements Runnable {
         await gateway.lease(device, cidr, addressLifetimeS);
         this.owned.add(addressKey(device, cidr));
         log?.info({ device, cidr, lifetimeS: addressLifetimeS }, 'gateway address added');
-        if (announce) this.announceOnce(term, device, cidr);
+        if (announce) this.announceOnce(term, action.address);
         return;
       }
       case 'remove':
@@ -162,18 +165,47 @@ export class GatewaysRunnable implements Runnable {
     );
   }
 
-  /** Not awaited: an announcement that fails costs the clients a stale neighbour entry, not the address. */
-  private announceOnce(term: number, device: string, cidr: string): void {
+  /**
+   * Tells the clients this node now holds the address: a gratuitous ARP (twice), and an ARP
+   * request to every known client of the network (which EVPN carries to other nodes), read after
+   * the address is up. Not awaited: an announcement that fails costs a client a stale neighbour
+   * entry, not the address.
+   */
+  private announceOnce(term: number, address: GatewayAddress): void {
+    const { device, cidr, network } = address;
     const key = addressKey(device, cidr);
     if (this.announced.has(key)) return;
     this.announced.add(key);
     const ipv4 = cidr.slice(0, cidr.indexOf('/'));
+    const log = this.term.context?.log;
     const send = (): void => {
       if (!this.term.live(term)) return;
-      this.deps.gateway.announce(device, ipv4).catch((error) => this.term.context?.log.warn({ device, ipv4, err: errorMessage(error) }, 'gratuitous arp failed'));
+      this.deps.gateway.announce(device, ipv4).catch((error) => log?.warn({ device, ipv4, err: errorMessage(error) }, 'gratuitous arp failed'));
     };
     send();
     setTimeout(send, SECOND_ANNOUNCE_DELAY_MS).unref();
+    if (network !== null) void this.askClients(term, device, ipv4, network);
+  }
+
+  /** An ARP request to every lease and reservation address of the network, a few at a time. */
+  private async askClients(term: number, device: string, ipv4: string, network: string): Promise<void> {
+    const { store, layout } = this.deps;
+    const log = this.term.context?.log;
+    let queue: string[];
+    try {
+      const target = { store, layout };
+      const [leases, reservations] = await Promise.all([readLeases(target, network), readReservations(target, network)]);
+      queue = [...new Set([...leases.map((l) => l.ipv4), ...reservations.map((r) => r.value.ipv4)])].filter((ip) => ip !== ipv4);
+    } catch (error) {
+      log?.warn({ network, err: errorMessage(error) }, 'cannot read the network clients to tell them of the gateway');
+      return;
+    }
+    const worker = async (): Promise<void> => {
+      for (let target = queue.shift(); target !== undefined && this.term.live(term); target = queue.shift()) {
+        await this.deps.gateway.askNeighbour(device, ipv4, target).catch((error) => log?.debug({ device, target, err: errorMessage(error) }, 'arp request to a client failed'));
+      }
+    };
+    await Promise.all(Array.from({ length: NEIGHBOUR_ASK_CONCURRENCY }, worker));
   }
 
   private reportOnce(problem: string): void {

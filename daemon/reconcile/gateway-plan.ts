@@ -15,6 +15,13 @@ export interface GatewayAddress {
   cidr: string;
   /** IPv4 addresses are announced with a gratuitous ARP, so clients forget the old primary's MAC. */
   announce: boolean;
+  /**
+   * The managed network whose gateway this is (null: a floating IP). Its known clients (leases,
+   * reservations) are each asked by an ARP request from the gateway address when this node takes
+   * it: EVPN's neighbour suppression keeps gratuitous ARP off the VXLAN, a request reaches them,
+   * and they take this node's MAC for the gateway.
+   */
+  network: string | null;
 }
 
 export interface DesiredGateways {
@@ -48,8 +55,8 @@ export function desiredGateways(networks: readonly ManagedNetwork[], cluster: Cl
   for (const network of [...networks].sort((a, b) => a.name.localeCompare(b.name))) {
     const bridge = bridgeNameOf(network);
     gatewayBridges.push(bridge);
-    if (network.ipv4) addresses.push({ device: bridge, cidr: interfaceForm(network.ipv4.gateway, network.ipv4.subnet.split('/')[1] ?? '32'), announce: true });
-    if (network.ipv6) addresses.push({ device: bridge, cidr: interfaceForm(network.ipv6.gateway, network.ipv6.subnet.split('/')[1] ?? '128'), announce: false });
+    if (network.ipv4) addresses.push({ device: bridge, cidr: interfaceForm(network.ipv4.gateway, network.ipv4.subnet.split('/')[1] ?? '32'), announce: true, network: network.name });
+    if (network.ipv6) addresses.push({ device: bridge, cidr: interfaceForm(network.ipv6.gateway, network.ipv6.subnet.split('/')[1] ?? '128'), announce: false, network: network.name });
   }
   for (const floating of cluster.floatingIps) {
     const device = floating.device ?? floatingIpDevice;
@@ -62,7 +69,7 @@ export function desiredGateways(networks: readonly ManagedNetwork[], cluster: Cl
       problems.push(`floating ip ${floating.address} is not an address with a prefix length`);
       continue;
     }
-    addresses.push({ device, cidr: parsed.interfaceForm, announce: parsed.family === 4 });
+    addresses.push({ device, cidr: parsed.interfaceForm, announce: parsed.family === 4, network: null });
   }
   return { addresses, gatewayBridges, problems };
 }

@@ -9,6 +9,7 @@ import { createHypervisor, type HypervisorConfig } from '../drivers/hypervisor/f
 import { VmController } from './vm-controller.ts';
 import { createCephDriver } from '../drivers/ceph/factory.ts';
 import { connectNodeCeph } from './node-ceph.ts';
+import type { CephDriver } from '../drivers/ceph/port.ts';
 import { PVC_VERSION } from '../../common/version.ts';
 import type { PvcdConfig } from '../config.ts';
 import { buildRunnables } from '../coordinator/registry.ts';
@@ -35,6 +36,8 @@ export class Pvcd {
   private driver: HypervisorDriver | null = null;
   private guard: FenceGuard | null = null;
   private hypervisor: NodeHypervisor | null = null;
+  /** Built on first use (undefined until then); see cephDriver(). */
+  private ceph: CephDriver | null | undefined = undefined;
   private stopping: Promise<void> | null = null;
   private readonly layout: ZkLayout;
 
@@ -84,7 +87,7 @@ export class Pvcd {
     this.keepalive.start();
 
     if (config.role === 'coordinator') {
-      const runnables = new RunnableSet(buildRunnables(config, { store, layout, resyncIntervalMs: timeouts.resyncIntervalMs }), timeouts.runnableStopTimeoutMs, log);
+      const runnables = new RunnableSet(buildRunnables(config, { store, layout, resyncIntervalMs: timeouts.resyncIntervalMs, ceph: this.cephDriver() }), timeouts.runnableStopTimeoutMs, log);
       this.election = new Election({
         store,
         layout,
@@ -119,8 +122,9 @@ export class Pvcd {
     this.hypervisor = { uri: hv.peerUri ?? hv.uri, migrateUri: hv.migrateUri, cpus: host.cpus, memoryMiB: host.memoryMiB, consoleLogDir: hv.consoleLogDir };
     log.info({ hypervisor: this.hypervisor }, 'hypervisor ready');
     const bridgesOf = (): Readonly<Record<string, string>> => this.network?.bridges ?? {};
-    const ceph = config.ceph
-      ? await connectNodeCeph({ config: config.ceph, ceph: createCephDriver(config.ceph), hypervisor: driver, store, layout, node: config.node, log: log.child({ component: 'ceph' }) })
+    const cephDriver = this.cephDriver();
+    const ceph = config.ceph && cephDriver
+      ? await connectNodeCeph({ config: config.ceph, ceph: cephDriver, hypervisor: driver, store, layout, node: config.node, log: log.child({ component: 'ceph' }) })
       : null;
     this.vms = new VmController({
       store,
@@ -135,6 +139,12 @@ export class Pvcd {
       resyncIntervalMs: config.timeouts.resyncIntervalMs,
       log: log.child({ component: 'vms' }),
     });
+  }
+
+  /** One Ceph driver for the node's VM disks and the primary's storage work; null without a ceph section. */
+  private cephDriver(): CephDriver | null {
+    if (this.ceph === undefined) this.ceph = this.config.ceph ? createCephDriver(this.config.ceph) : null;
+    return this.ceph;
   }
 
   /** Hands over the primary role if held, marks the node stopped and leaves. Safe to call twice. */

@@ -287,8 +287,9 @@ export class VmController {
     const { store, layout, driver, facts, rbdGuard, nicGuard } = this.options;
     const spec = (await store.mustGet(layout.vm(name), `vm ${name}`)).value;
     try {
-      if (rbdGuard && (await rbdGuard.ensureAccess(spec, (await store.get(layout.vmStatus(name)))?.value ?? null)) === 'wait') return 'wait';
+      // Bridges first: the RBD check may blocklist a stale holder, which only a real start should do.
       if (nicGuard && (await nicGuard.nicsReady(spec)) === 'wait') return 'wait';
+      if (rbdGuard && (await rbdGuard.ensureAccess(spec, (await store.get(layout.vmStatus(name)))?.value ?? null)) === 'wait') return 'wait';
       await driver.define(renderDomainXml(spec, facts));
       await ignoring('invalid-state', () => driver.start(name));
     } catch (error) {

@@ -39,12 +39,6 @@ export class ProbeLoop {
     await Promise.all([...this.inFlight]);
   }
 
-  /** The end of the first successful probe that started at or after `ms`; null if none. */
-  firstSuccessFrom(ms: number): number | null {
-    const ends = this.results.filter((r) => r.ok && r.startMs >= ms).map((r) => r.endMs);
-    return ends.length > 0 ? Math.min(...ends) : null;
-  }
-
   /**
    * The longest stretch without an answer around `ms`: between two successive successful probe
    * ends, the later at or after `ms`. Returns where it began and ended.

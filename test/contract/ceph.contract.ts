@@ -94,8 +94,7 @@ export function cephContract(label: string, createHarness: () => Promise<CephHar
     });
 
     it('creates pools with rbd enabled; refuses a duplicate, bad names and bad settings', async () => {
-      await d.createPool(pool, TEST_POOL_SETTINGS);
-      await d.createPool(other, TEST_POOL_SETTINGS);
+      await Promise.all([d.createPool(pool, TEST_POOL_SETTINGS), d.createPool(other, TEST_POOL_SETTINGS)]);
       const found = (await d.listPools()).find((p) => p.name === pool);
       expect(found).toMatchObject({ name: pool, pgNum: 8, size: 1, minSize: 1 });
       expect(found?.applications).toContain('rbd');

@@ -22,6 +22,7 @@ gatewayContract('iproute2 in a netns', async () => {
     driver: new IprouteGateway(gw),
     device: 'vmbr8',
     mac: MAC,
+    clientAddress: '10.77.8.50',
     // A reachable (not permanent) entry, as one learned from the old primary's answer.
     poisonClient: async (address) => void (await ipIn(client, ['neigh', 'replace', address, 'lladdr', '02:00:00:00:00:99', 'dev', 'eth0', 'nud', 'reachable'])),
     clientNeighbour: async (address) => {

@@ -10,6 +10,8 @@ export interface GatewayHarness {
   /** An existing bridge without addresses, and its MAC. */
   device: string;
   mac: string;
+  /** The client's address (it answers ARP requests). */
+  clientAddress: string;
   /** Makes the client cache a wrong MAC for `address`. */
   poisonClient(address: string): Promise<void>;
   /** The MAC the client has cached for `address` (null: none). */
@@ -45,6 +47,13 @@ export function gatewayContract(label: string, createHarness: () => Promise<Gate
       await waitFor('the client to learn the announced mac', async () => (await h.clientNeighbour('10.77.8.1')) === h.mac, 5_000);
     });
 
+    it('asks a client by ARP request from the gateway address: the client takes this MAC too', async () => {
+      await h.poisonClient('10.77.8.1');
+      expect(await d.askNeighbour(h.device, '10.77.8.1', h.clientAddress)).toBe(true);
+      await waitFor('the client to learn the mac', async () => (await h.clientNeighbour('10.77.8.1')) === h.mac, 5_000);
+      expect(await d.askNeighbour(h.device, '10.77.8.1', '10.77.8.222')).toBe(false);
+    });
+
     it('loses an address whose lifetime ran out without a renewal', async () => {
       await d.lease(h.device, '10.77.8.9/24', 1);
       expect(await addressesOf(h.device)).toContain('10.77.8.9/24');
@@ -71,6 +80,7 @@ export function gatewayContract(label: string, createHarness: () => Promise<Gate
       await refused(d.lease(h.device, '10.77.8.1', 30), 'invalid', /address\/prefix-length/);
       await refused(d.lease(h.device, '10.77.8.1/24', 0), 'invalid', /lifetime 0/);
       await refused(d.announce('bad name', '10.77.8.1'), 'invalid', /invalid interface name/);
+      await refused(d.askNeighbour('nosuch0', '10.77.8.1', '10.77.8.50'), 'not-found', /nosuch0/);
     });
   });
 }

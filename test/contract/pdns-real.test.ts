@@ -7,7 +7,7 @@ import path from 'node:path';
 import { inject } from 'vitest';
 import { run } from '../../common/exec.ts';
 import { PdnsDriver } from '../../daemon/drivers/pdns/pdns.ts';
-import { sendSignal } from '../../daemon/drivers/service-process.ts';
+import { sendSignal, waitUntilGone } from '../../daemon/drivers/service-process.ts';
 import { lookup } from '../helpers/dhcp-client.ts';
 import { addNetns, deleteNetns, netnsName } from '../helpers/netns.ts';
 import { dnsContract, type DnsHarness } from './pdns.contract.ts';
@@ -39,7 +39,11 @@ async function harness(netns: string | null, stateDir: string): Promise<DnsHarne
         return null;
       }
     },
-    crash: async () => sendSignal(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL'),
+    crash: async () => {
+      const pid = Number(readFileSync(pidFile, 'utf8').trim());
+      sendSignal(pid, 'SIGKILL');
+      await waitUntilGone(pid, 5_000);
+    },
     stop: async () => {
       await driver.closeAll();
       if (netns !== null) await deleteNetns(netns);

@@ -7,13 +7,14 @@ import { addAcl } from '../../common/client/network-acl.ts';
 import { addNetwork, modifyNetwork, removeNetwork } from '../../common/client/network-write.ts';
 import { setClusterNetwork } from '../../common/client/cluster-network.ts';
 import { migrateSchema } from '../../common/zk/migrations.ts';
-import { ZkLayout, type NodeRole, type NodeStatus } from '../../common/zk/schema.ts';
+import { ZkLayout, type NodeRole, type NodeStatus, type VmSpec } from '../../common/zk/schema.ts';
 import type { ZkStore } from '../../common/zk/store.ts';
 import { SimFirewall } from '../../daemon/drivers/firewall/sim.ts';
 import { SimFrr, SimFrrWorld } from '../../daemon/drivers/frr/sim.ts';
 import { SimLinks } from '../../daemon/drivers/links/sim.ts';
 import { FIREWALL_TABLE } from '../../daemon/reconcile/firewall-rules.ts';
 import { NetworkController } from '../../daemon/runtime/network-controller.ts';
+import { TEST_GUEST_SPEC } from '../helpers/vm-fixtures.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { closeTrackedStores, connectStore, uniqueClusterName } from '../helpers/zk.ts';
 
@@ -95,11 +96,21 @@ describe('network controller (simulated drivers, real ZooKeeper)', () => {
     await waitFor('acl ssh in the firewall', async () => (await firewall.readTable('inet', FIREWALL_TABLE))?.rules.some((r) => r.comment === 'acl ssh'));
   });
 
-  it('retries after failed driver calls until the node matches', async () => {
-    links.faults.failNext(3);
+  it('retries after failed driver calls until the node matches; VMs on the network wait for it meanwhile', async () => {
+    links.faults.failNext(1_000);
     firewall.faults.failNext(1);
+    const passes = controller.passCount;
     await addNetwork(target(), { name: 'dev', type: 'managed', vni: 200, ipv4: { subnet: '10.200.0.0/24', dhcp: { enabled: false } } });
+    await waitFor('a failed pass', () => controller.passCount > passes + 1);
+    const withNic = (network: string): VmSpec => ({ ...TEST_GUEST_SPEC, nics: [{ network, mac: '52:54:00:00:00:01' }] });
+    expect(await controller.nicsReady(withNic('dev'))).toBe('wait');
+    expect(await controller.nicsReady(withNic('prod'))).toBe('ready');
+    // No such network, or one this node cannot serve: the domain render fails the VM, naming it.
+    expect(await controller.nicsReady(withNic('nowhere'))).toBe('ready');
+    expect(await controller.nicsReady(withNic('lan'))).toBe('ready');
+    links.faults.clear();
     await waitFor('dev bridged', () => controller.bridges.dev === 'vmbr200');
+    expect(await controller.nicsReady(withNic('dev'))).toBe('ready');
     await waitFor('dev in the firewall', async () => (await firewall.readTable('inet', FIREWALL_TABLE))?.chains.some((c) => c.name === 'vmbr200-in'));
   });
 

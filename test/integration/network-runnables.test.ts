@@ -37,6 +37,13 @@ beforeAll(async () => {
 afterAll(closeTrackedStores);
 
 describe('gateways runnable', () => {
+  beforeAll(async () => {
+    await store.create(layout.networkLease('prod', '52:54:00:00:07:07'), { mac: '52:54:00:00:07:07', ipv4: '10.100.0.77', hostname: null, expiresAtS: 0 });
+  });
+  afterAll(async () => {
+    await store.remove(layout.networkLease('prod', '52:54:00:00:07:07'));
+  });
+
   it('puts the gateway on the bridge once it exists, announces it, renews it, follows a change and removes it on stop', async () => {
     const gateway = new SimGateway(['eth0']);
     const runnable = new GatewaysRunnable({ store, layout, resyncIntervalMs: RESYNC_MS, gateway, addressLifetimeS: 1, renewIntervalMs: 250, floatingIpDevice: 'eth0', stopWaitMs: 100 });
@@ -45,6 +52,7 @@ describe('gateways runnable', () => {
     gateway.addDevice('vmbr100'); // the node's link reconciler makes it, maybe later
     await waitFor('the gateway on vmbr100', async () => (await addressesOf('vmbr100')).includes('10.100.0.1/24'), WAIT_MS);
     await waitFor('the gratuitous arp', () => gateway.announced.some((s) => s.device === 'vmbr100' && s.ipv4 === '10.100.0.1'), WAIT_MS);
+    expect(gateway.asked).toEqual([{ device: 'vmbr100', sourceIpv4: '10.100.0.1', targetIpv4: '10.100.0.77' }]);
     // Renewed while primary: still there after several lifetimes.
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     expect(await addressesOf('vmbr100')).toEqual(['10.100.0.1/24']);

@@ -158,6 +158,11 @@ describe('specs follow ceph', () => {
       ['c1', 'vms/golden@gold'],
       ['golden', null],
     ]);
+    // A clone in another pool keeps the parent's pool from being removed, even with --force.
+    await addPool(target, 'other', { size: 1 });
+    await cloneVolume(target, { pool: 'vms', volume: 'golden', snapshot: 'gold' }, { pool: 'other', volume: 'c2' });
+    expect((await rejected(removePool(target, 'vms', { force: true }))).message).toBe('cannot remove pool vms: volumes of other pools are clones of its snapshots (other/c2); remove those first');
+    await removeVolume(target, { pool: 'other', volume: 'c2' });
     ceph.state.pools.get('vms')?.images.delete('c1'); // an earlier removal stopped between ceph and zookeeper
     expect(await removeVolume(target, { pool: 'vms', volume: 'c1' })).toEqual({ pool: 'vms', name: 'c1', snapshotsRemoved: [], wasInCeph: false });
     expect(await removeVolume(target, { pool: 'vms', volume: 'golden' })).toEqual({ pool: 'vms', name: 'golden', snapshotsRemoved: ['gold'], wasInCeph: true });

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { cephAccessOf } from '../../cli/connection.ts';
 import { main } from '../../cli/main.ts';
-import { progressBarText } from '../../cli/storage-progress.ts';
+import { progressBarText, progressReporter } from '../../cli/storage-progress.ts';
 import { osdListTable, volumeListTable } from '../../cli/storage-tables.ts';
 import { validateConnection } from '../../common/connections.ts';
 import { useCliSandbox } from '../helpers/cli-sandbox.ts';
@@ -81,6 +81,34 @@ describe('tables and the progress bar', () => {
     expect(progressBarText('upload vms/img', { doneBytes: 512 * 1024 ** 2, totalBytes: 1024 ** 3 }, 1000)).toBe('upload vms/img [==============>               ] 50% 512 MiB / 1 GiB 512 MiB/s');
     expect(progressBarText('upload vms/img', { doneBytes: 1024 ** 3, totalBytes: 1024 ** 3 }, 2000)).toBe('upload vms/img [==============================] 100% 1 GiB / 1 GiB 512 MiB/s');
     expect(progressBarText('download vms/d0', { doneBytes: 2048, totalBytes: null }, 0)).toBe('download vms/d0 2 KiB');
+  });
+
+  it('redraws in place on a terminal, at most every 100 ms, and stays silent otherwise', () => {
+    const descriptor = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+    try {
+      Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
+      let now = 0;
+      const bar = progressReporter('upload vms/img', () => now);
+      bar.onProgress({ doneBytes: 0, totalBytes: 100 });
+      now = 50;
+      bar.onProgress({ doneBytes: 10, totalBytes: 100 }); // too soon: not drawn
+      now = 150;
+      bar.onProgress({ doneBytes: 100, totalBytes: 100 });
+      bar.finish();
+      const lines = sb.err.split('\r').filter(Boolean);
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toContain('upload vms/img [                              ] 0% 0 B / 100 B');
+      expect(lines[1]).toMatch(/100% 100 B \/ 100 B .*\n$/);
+      Object.defineProperty(process.stderr, 'isTTY', { value: false, configurable: true });
+      sb.err = '';
+      const quiet = progressReporter('upload vms/img', () => now);
+      quiet.onProgress({ doneBytes: 100, totalBytes: 100 });
+      quiet.finish();
+      expect(sb.err).toBe('');
+    } finally {
+      if (descriptor) Object.defineProperty(process.stderr, 'isTTY', descriptor);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    }
   });
 
   it('lists volumes and osds for people', () => {

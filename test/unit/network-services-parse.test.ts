@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseLeaseEvent, parseLeaseFile } from '../../daemon/drivers/dnsmasq/parse.ts';
+import { parseLinkAddresses } from '../../daemon/drivers/gateway/parse.ts';
 import { createZoneBody, parseZone, parseZoneList, patchZoneBody } from '../../daemon/drivers/pdns/parse.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
@@ -67,5 +68,20 @@ describe('powerdns api answers', () => {
     const set = { name: 'a.z.', type: 'A', ttlS: 30, records: ['10.0.0.1'] };
     expect(JSON.parse(createZoneBody({ name: 'z.', rrsets: [set] }))).toEqual({ name: 'z.', kind: 'Native', nameservers: [], rrsets: [{ name: 'a.z.', type: 'A', ttl: 30, records: [{ content: '10.0.0.1', disabled: false }] }] });
     expect(JSON.parse(patchZoneBody([set], [{ name: 'b.z.', type: 'A' }])).rrsets.map((s: { changetype: string }) => s.changetype)).toEqual(['DELETE', 'REPLACE']);
+  });
+});
+
+describe('ip -json addr show (gateway driver)', () => {
+  it('lists each link with its global addresses only', () => {
+    expect(parseLinkAddresses(fixture('gateway/ip-addr-show.json')).slice(0, 2)).toEqual([
+      { name: 'lo', addresses: [] },
+      { name: 'br0', addresses: ['10.77.0.5/24', 'fd77::1/64'] },
+    ]);
+  });
+
+  it('reads nothing as no links, and refuses what is not its output', () => {
+    expect(parseLinkAddresses('')).toEqual([]);
+    expect(() => parseLinkAddresses('{"ifname": "x"}')).toThrow(/not a json array/);
+    expect(() => parseLinkAddresses('[{"mtu": 1500}]')).toThrow(/without ifname/);
   });
 });

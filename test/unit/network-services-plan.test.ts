@@ -64,10 +64,10 @@ describe('gateways', () => {
   it('puts gateways on the bridges and floating ips on their devices', () => {
     const desired = desiredGateways([dual], cluster, 'eth0');
     expect(desired.addresses).toEqual([
-      { device: 'vmbr100', cidr: '10.100.0.1/24', announce: true },
-      { device: 'vmbr100', cidr: 'fd00:100::1/64', announce: false },
-      { device: 'eth0', cidr: '192.168.1.250/24', announce: true },
-      { device: 'eth9', cidr: 'fd00:1::250/64', announce: false },
+      { device: 'vmbr100', cidr: '10.100.0.1/24', announce: true, network: 'prod' },
+      { device: 'vmbr100', cidr: 'fd00:100::1/64', announce: false, network: 'prod' },
+      { device: 'eth0', cidr: '192.168.1.250/24', announce: true, network: null },
+      { device: 'eth9', cidr: 'fd00:1::250/64', announce: false, network: null },
     ]);
     expect(desiredGateways([dual], cluster, null).problems).toEqual([expect.stringMatching(/192\.168\.1\.250\/24 names no device/)]);
   });
@@ -83,7 +83,7 @@ describe('gateways', () => {
       { kind: 'remove', device: 'eth0', cidr: '192.168.1.250/24' },
       { kind: 'remove', device: 'vmbr100', cidr: '10.100.0.254/24' },
       { kind: 'wait-for-device', device: 'vmbr7', cidr: '10.7.0.1/24' },
-      { kind: 'add', address: { device: 'vmbr100', cidr: '10.100.0.1/24', announce: true } },
+      { kind: 'add', address: { device: 'vmbr100', cidr: '10.100.0.1/24', announce: true, network: 'prod' } },
     ]);
     expect(planGateways(desired, [{ name: 'vmbr100', addresses: ['10.100.0.1/24', 'fd00:100::1/64'] }, { name: 'vmbr7', addresses: ['10.7.0.1/24'] }], new Set())).toEqual([]);
   });

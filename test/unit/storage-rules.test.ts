@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkFullness } from '../../common/storage/fullness.ts';
 import { parseSnapshotRef, parseVolumeRef } from '../../common/storage/refs.ts';
-import { PoolSpecDoc, SnapshotSpecDoc, StorageStatusDoc, VolumeSpecDoc, ZkLayout, parseReservationName } from '../../common/zk/schema.ts';
+import { PoolSpecDoc, SCHEMA_DESCRIPTION, SnapshotSpecDoc, StorageStatusDoc, VolumeSpecDoc, ZkLayout, parseReservationName } from '../../common/zk/schema.ts';
 import { failedRefresh, planStorageStatus, type CephFacts } from '../../daemon/reconcile/storage-status-plan.ts';
 import { thrown } from '../helpers/thrown.ts';
 
@@ -85,6 +85,27 @@ describe('storage codecs and paths', () => {
     expect(layout.newReservation('vms').path).toBe('/pvc/c1/storage/reservations/vms@');
     expect(parseReservationName('vms@0000000012')).toEqual({ pool: 'vms', seq: 12 });
     expect(() => parseReservationName('vms')).toThrow('not a storage reservation name');
+  });
+
+  it('describes every storage path it builds in SCHEMA_DESCRIPTION, with its kind', () => {
+    const described = new Map(SCHEMA_DESCRIPTION.map((entry) => [entry.path, entry.kind]));
+    const generic = (p: string): string =>
+      p
+        .replace(/^\/pvc\/c1/, '/pvc/<cluster>')
+        .replace(/\/pools\/vms/, '/pools/<pool>')
+        .replace(/\/volumes\/d0/, '/volumes/<volume>')
+        .replace(/\/snapshots\/s1/, '/snapshots/<snapshot>')
+        .replace(/\/osds\/3$/, '/osds/<osd>')
+        .replace(/\/vms@\d{10}$/, '/<pool>@<seq>');
+    const refs = [
+      layout.storageDir(), layout.storageSettings(), layout.storageStatus(), layout.poolsDir(), layout.pool('vms'), layout.poolStatus('vms'),
+      layout.volumesDir('vms'), layout.volume('vms', 'd0'), layout.volumeStatus('vms', 'd0'), layout.snapshotsDir('vms', 'd0'), layout.snapshot('vms', 'd0', 's1'),
+      layout.osdsDir(), layout.osd(3), layout.reservationsDir(), layout.reservation('vms@0000000001'),
+    ];
+    for (const ref of refs) expect(described.has(generic(ref.path)), ref.path).toBe(true);
+    expect(described.get('/pvc/<cluster>/storage/reservations/<pool>@<seq>')).toBe('ephemeral-sequential');
+    expect([...described.keys()].filter((p) => p.includes('/storage')).length).toBe(refs.length);
+    expect(layout.storageDirectories().map((r) => r.path)).toEqual(['/pvc/c1/storage', '/pvc/c1/storage/pools', '/pvc/c1/storage/osds', '/pvc/c1/storage/reservations']);
   });
 
   it('refuses bad names and ids before building a path', () => {

@@ -76,6 +76,7 @@ export interface VolumeInfo {
   parent: SnapshotRef | null;
   /** RBD image format (2 for every image pvc creates: layering needs it). */
   format: number;
+  /** e.g. layering, exclusive-lock. Empty in listVolumes: `rbd ls -l` does not show them (volumeInfo does). */
   features: string[];
 }
 
@@ -126,7 +127,7 @@ export interface CephDriver {
   poolUsage(): Promise<PoolUsage[]>;
 
   listPools(): Promise<PoolInfo[]>;
-  /** Creates a replicated pool with the rbd application enabled and initialised. */
+  /** Creates a replicated pool with the rbd application enabled and initialised (PG autoscaling off: pgNum stays). */
   createPool(name: string, settings: PoolSettings): Promise<void>;
   setPool(name: string, settings: Partial<PoolSettings>): Promise<void>;
   removePool(name: string): Promise<void>;
@@ -134,7 +135,11 @@ export interface CephDriver {
   listOsds(): Promise<OsdInfo[]>;
   /** Creates, registers and starts an OSD on the backing; returns its id. */
   addOsd(backing: OsdBacking): Promise<number>;
-  /** Stops the OSD and removes it from the cluster map (purge). It should be out and empty first. */
+  /**
+   * Stops the OSD and removes it from the cluster map (purge). Refused (busy) while it still holds
+   * data (ceph osd safe-to-destroy): mark it out and wait until its placement groups have moved.
+   * A file backing stays on disk.
+   */
   removeOsd(id: number): Promise<void>;
   markOsdOut(id: number): Promise<void>;
   markOsdIn(id: number): Promise<void>;
@@ -143,25 +148,35 @@ export interface CephDriver {
   volumeInfo(pool: string, name: string): Promise<VolumeInfo>;
   /** A format-2 image with layering. */
   createVolume(pool: string, name: string, sizeBytes: number): Promise<void>;
+  /** Refused (busy) while the image has snapshots, watchers (an open client) or an RBD lock. */
   removeVolume(pool: string, name: string): Promise<void>;
   /** Growing is always allowed; shrinking only with allowShrink (it destroys data at the end). */
   resizeVolume(pool: string, name: string, sizeBytes: number, allowShrink: boolean): Promise<void>;
   renameVolume(pool: string, from: string, to: string): Promise<void>;
-  /** A copy-on-write clone (RBD layering, clone format 2) of a protected snapshot. */
+  /**
+   * A copy-on-write clone (RBD layering, clone format 2) of a protected snapshot; an unprotected one
+   * is refused (invalid) although format 2 would allow it: pvc keeps snapshots with clones protected.
+   */
   cloneVolume(source: SnapshotRef, pool: string, name: string): Promise<void>;
   /** Clones of a snapshot, as pool/image pairs. */
   listClones(source: SnapshotRef): Promise<Array<{ pool: string; image: string }>>;
 
   listSnapshots(pool: string, image: string): Promise<SnapshotInfo[]>;
   createSnapshot(ref: SnapshotRef): Promise<void>;
+  /** Refused (busy) while protected or while it has clones. */
   removeSnapshot(ref: SnapshotRef): Promise<void>;
   rollbackSnapshot(ref: SnapshotRef): Promise<void>;
   protectSnapshot(ref: SnapshotRef): Promise<void>;
+  /** Refused (busy) while the snapshot has clones (format 2 would allow it; pvc does not). */
   unprotectSnapshot(ref: SnapshotRef): Promise<void>;
 
-  /** Creates the volume from a local file, converting qcow2/vmdk/vdi to raw on the way. */
+  /**
+   * Creates the volume from a local file (absolute path), converting qcow2/vmdk/vdi to raw on the
+   * way. A failed or timed-out import removes the partial volume before it returns (after a
+   * timeout that can take ~30 s: the killed client's watch must expire first).
+   */
   importVolume(pool: string, name: string, sourcePath: string, format: ImageFormat, options: TransferOptions): Promise<void>;
-  /** Writes the volume's raw bytes to a local file. */
+  /** Writes the volume's raw bytes to a new local file (absolute path; an existing file is refused). */
   exportVolume(pool: string, name: string, destinationPath: string, options: TransferOptions): Promise<void>;
 
   listLocks(pool: string, image: string): Promise<RbdLock[]>;

@@ -22,7 +22,7 @@ export class IprouteGateway implements GatewayDriver {
   ) {}
 
   async listAddresses(): Promise<LinkAddresses[]> {
-    const stdout = await this.exec('(all)', 'ip', this.ipArgs(['-json', 'addr', 'show']));
+    const stdout = await this.tool('(all)', 'ip', this.ipArgs(['-json', 'addr', 'show']));
     try {
       return parseLinkAddresses(stdout);
     } catch (error) {
@@ -35,13 +35,13 @@ export class IprouteGateway implements GatewayDriver {
     const life = String(lifetimeS);
     // nodad: an IPv6 gateway is usable at once; pvc, not DAD, keeps it unique (one primary).
     const v6 = cidr.includes(':') ? ['nodad'] : [];
-    await this.exec(device, 'ip', this.ipArgs(['addr', 'replace', cidr, 'dev', device, 'valid_lft', life, 'preferred_lft', life, ...v6]));
+    await this.tool(device, 'ip', this.ipArgs(['addr', 'replace', cidr, 'dev', device, 'valid_lft', life, 'preferred_lft', life, ...v6]));
   }
 
   async remove(device: string, cidr: string): Promise<void> {
     assertGatewayArgs(device, cidr);
     try {
-      await this.exec(device, 'ip', this.ipArgs(['addr', 'del', cidr, 'dev', device]));
+      await this.tool(device, 'ip', this.ipArgs(['addr', 'del', cidr, 'dev', device]));
     } catch (error) {
       // Gone already (expired, or removed by an earlier try): what was asked.
       if (error instanceof GatewayError && error.kind === 'not-found') return;
@@ -52,15 +52,31 @@ export class IprouteGateway implements GatewayDriver {
   async announce(device: string, ipv4: string): Promise<void> {
     assertGatewayArgs(device, null, ipv4);
     const arping = ['arping', '-U', '-c', '1', '-w', '1', '-I', device, '-s', ipv4, ipv4];
-    if (this.netns === null) await this.exec(device, 'busybox', arping);
-    else await this.exec(device, 'ip', ['netns', 'exec', this.netns, 'busybox', ...arping]);
+    if (this.netns === null) await this.tool(device, 'busybox', arping);
+    else await this.tool(device, 'ip', ['netns', 'exec', this.netns, 'busybox', ...arping]);
+  }
+
+  async askNeighbour(device: string, sourceIpv4: string, targetIpv4: string): Promise<boolean> {
+    assertGatewayArgs(device, null, sourceIpv4);
+    assertGatewayArgs(device, null, targetIpv4);
+    const arping = ['arping', '-c', '1', '-w', '1', '-I', device, '-s', sourceIpv4, targetIpv4];
+    try {
+      if (this.netns === null) await this.tool(device, 'busybox', arping);
+      else await this.tool(device, 'ip', ['netns', 'exec', this.netns, 'busybox', ...arping]);
+      return true;
+    } catch (error) {
+      // arping exits 1 when no answer came: the client is gone or silent, not a failure of ours.
+      const cause = error instanceof GatewayError ? error.cause : null;
+      if (cause instanceof ExecError && cause.exitCode === 1 && cause.stderr.trim() === '') return false;
+      throw error;
+    }
   }
 
   private ipArgs(args: string[]): string[] {
     return this.netns === null ? args : ['-n', this.netns, ...args];
   }
 
-  private async exec(device: string, file: string, args: string[]): Promise<string> {
+  private async tool(device: string, file: string, args: string[]): Promise<string> {
     try {
       return (await run(file, args, { timeoutMs: this.timeoutMs })).stdout;
     } catch (error) {

@@ -20,6 +20,12 @@ export interface GatewayDriver {
   remove(device: string, cidr: string): Promise<void>;
   /** One gratuitous ARP for `ipv4` out of `device`: clients that cached another MAC take this node's. */
   announce(device: string, ipv4: string): Promise<void>;
+  /**
+   * One ARP request from `sourceIpv4` to `targetIpv4`; true when answered. A client that receives
+   * it takes this node's MAC for the source address: unlike a gratuitous ARP, which EVPN's
+   * neighbour suppression keeps off the VXLAN, a request reaches clients on other nodes.
+   */
+  askNeighbour(device: string, sourceIpv4: string, targetIpv4: string): Promise<boolean>;
 }
 
 export type GatewayErrorKind = 'not-found' | 'invalid' | 'timeout' | 'failed';

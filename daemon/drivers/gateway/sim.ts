@@ -7,6 +7,9 @@ import { GatewayError, assertGatewayArgs, type GatewayDriver, type GatewayErrorK
 export class SimGateway implements GatewayDriver {
   readonly faults = new NetSimFaults<GatewayErrorKind>('failed');
   readonly announced: Array<{ device: string; ipv4: string }> = [];
+  readonly asked: Array<{ device: string; sourceIpv4: string; targetIpv4: string }> = [];
+  /** Addresses of clients that answer ARP requests. */
+  readonly neighbours = new Set<string>();
   /** device -> cidr -> expiry (performance.now() ms) */
   private readonly devices = new Map<string, Map<string, number>>();
 
@@ -44,6 +47,15 @@ export class SimGateway implements GatewayDriver {
     await this.suffer(device);
     this.mustExist(device);
     this.announced.push({ device, ipv4 });
+  }
+
+  async askNeighbour(device: string, sourceIpv4: string, targetIpv4: string): Promise<boolean> {
+    assertGatewayArgs(device, null, sourceIpv4);
+    assertGatewayArgs(device, null, targetIpv4);
+    await this.suffer(device);
+    this.mustExist(device);
+    this.asked.push({ device, sourceIpv4, targetIpv4 });
+    return this.neighbours.has(targetIpv4);
   }
 
   private mustExist(device: string): Map<string, number> {

@@ -3,7 +3,7 @@
 // The default backend is gsqlite3; its database is created from the packaged schema once and
 // kept, so a restart serves the last records at once while the first pass brings them up to date.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { run } from '../../../common/exec.ts';
 import { isRunning, startService, stopService, waitUntilReady } from '../service-process.ts';
@@ -19,6 +19,9 @@ export const PDNS_START_TIMEOUT_MS = 10_000;
 /** SIGKILL at once: on SIGTERM pdns takes 1-2 s, more than a primary may spend stepping down, and its database is transactional. */
 export const PDNS_KILL_WAIT_MS = 1_000;
 export const PDNS_API_TIMEOUT_MS = 3_000;
+/** What pdns 4.7 logs once its API port listens. */
+const PDNS_API_LISTENING_LOG = '[webserver] Listening for HTTP requests';
+const PDNS_LOG_FALLBACK_MS = 2_000;
 const SQLITE_TIMEOUT_MS = 10_000;
 const API_ROOT = '/api/v1/servers/localhost';
 
@@ -68,11 +71,16 @@ export class PdnsDriver implements DnsDriver {
     const transport = this.options.netns === null ? new FetchTransport(baseUrl, apiKey) : new NetnsCurlTransport(this.options.netns, baseUrl, apiKey, path.join(this.dir, 'api-key.header'));
     if (this.closed) throw new DnsError('closed', 'refused to start: this node is not serving as primary');
     const logFile = path.join(this.dir, 'pdns.log');
+    const logOffset = sizeOf(logFile);
+    const launchedAt = performance.now();
     // No await between the fence check and recording the PID: closeAll() sees the process.
     const pid = startService({ file: this.options.binary ?? 'pdns_server', args: [`--config-dir=${this.dir}`], netns: this.options.netns, env: {}, logFile });
     this.pid = pid;
     this.transport = transport;
-    const ready = await waitUntilReady(pid, () => this.answers(transport), PDNS_START_TIMEOUT_MS);
+    // Ask the API only once pdns says it listens (each question may be a process, in a namespace),
+    // or, should its log not say so, every poll after a while.
+    const mayAsk = () => logSince(logFile, logOffset).includes(PDNS_API_LISTENING_LOG) || performance.now() - launchedAt > PDNS_LOG_FALLBACK_MS;
+    const ready = await waitUntilReady(pid, async () => mayAsk() && (await this.answers(transport)), PDNS_START_TIMEOUT_MS);
     if (ready) return 'started';
     const running = isRunning(pid);
     await this.stopServer();
@@ -153,6 +161,23 @@ function parseOrFail<T>(parse: () => T, what: string): T {
   } catch (error) {
     if (error instanceof DnsError) throw error;
     throw new DnsError('api', `${what}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** What was appended to the file after `offset`. */
+function logSince(file: string, offset: number): string {
+  try {
+    return readFileSync(file).subarray(offset).toString('utf8');
+  } catch {
+    return '';
   }
 }
 
