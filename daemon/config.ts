@@ -10,7 +10,7 @@ import { parseZkHosts } from '../common/zk/hosts.ts';
 import { NODE_ROLES } from '../common/zk/schema.ts';
 import { LEASE_SHARE_OF_SESSION } from './runtime/primary-lease.ts';
 import { RBD_HOLDER_WAIT_LIMIT_MS } from './runtime/rbd-guard.ts';
-import { BmcConfigDoc, HaConfigDoc } from './ha-config.ts';
+import { BmcConfigDoc, HaConfigDoc, checkSelfFenceBound } from './ha-config.ts';
 import { NETWORK_SERVICE_RUNNABLES } from './coordinator/network-service-names.ts';
 import { ServicesConfigDoc } from './services-config.ts';
 import { NetworkConfigDoc } from './network-config.ts';
@@ -184,6 +184,7 @@ export function validateConfig(raw: unknown, source: string): PvcdConfig {
   if (config.role === 'hypervisor' && config.coordinator.runnables.length > 0) {
     throw new PvcError('bad-input', `invalid pvcd config ${source}: coordinator.runnables is set but role is "hypervisor"`);
   }
+  checkSelfFenceBound(config, source);
   const runnableStopTimeoutMs = runnableStopBudget(config, source);
   const password = config.zookeeper.password ?? readPasswordFile(config.zookeeper.passwordFile as string, source);
   return { ...config, timeouts: { ...config.timeouts, runnableStopTimeoutMs }, zookeeper: { ...config.zookeeper, password } };

@@ -3,6 +3,7 @@
 // this node fences itself). Part of daemon/config.ts, kept apart for size. Every coordinator
 // should carry the same `ha` section: whichever is primary applies its own.
 import { z } from 'zod';
+import { PvcError } from '../common/errors.ts';
 import { FENCE_FAILURE_POLICIES } from './reconcile/fence-plan.ts';
 
 const ms = (min: number, max: number, fallback: number) => z.number().int().min(min).max(max).default(fallback);
@@ -51,3 +52,15 @@ export const HaConfigDoc = z
   })
   .prefault({});
 export type HaConfig = z.infer<typeof HaConfigDoc>;
+
+/**
+ * A node that fences itself must hear from ZooKeeper well within the bound in normal running:
+ * its keepalive is the proof of contact, so at least two keepalives must fit in the bound.
+ */
+export function checkSelfFenceBound(config: { ha: HaConfig; timeouts: { keepaliveIntervalMs: number }; bmc?: unknown; hypervisor?: unknown }, source: string): void {
+  const { afterMs, mode } = config.ha.selfFence;
+  const active = config.hypervisor !== undefined && (mode === 'on' || (mode === 'auto' && config.bmc === undefined));
+  if (active && config.timeouts.keepaliveIntervalMs * 2 > afterMs) {
+    throw new PvcError('bad-input', `invalid pvcd config ${source}: ha.selfFence.afterMs ${afterMs} must be at least twice timeouts.keepaliveIntervalMs (${config.timeouts.keepaliveIntervalMs}), or a healthy node would fence itself`);
+  }
+}

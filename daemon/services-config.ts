@@ -19,14 +19,14 @@ export const ServicesConfigDoc = z
   .strictObject({
     /**
      * Run the services (addresses, dnsmasq, PowerDNS) inside this network namespace; null: in
-     * pvcd's own. Tests and the local cluster give each node a namespace while pvcd itself stays
-     * where it reaches ZooKeeper.
+     * pvcd's own; absent: the namespace of the node's networks (`network.netns`). Tests and the
+     * local cluster give each node a namespace while pvcd itself stays where it reaches ZooKeeper.
      */
-    netns: netnsName.nullable().default(null),
+    netns: netnsName.nullable().optional(),
     /** dnsmasq/<network>/ and pdns/ live here. */
     stateDir: absolutePath.default('/var/lib/pvc/services'),
-    /** The device for floating IPs that name none (usually the node's underlay device). */
-    floatingIpDevice: interfaceName.nullable().default(null),
+    /** The device for floating IPs that name none; absent: the node's `network.underlayDevice`. */
+    floatingIpDevice: interfaceName.nullable().optional(),
     dhcp: z
       .strictObject({
         leaseTimeS: z.number().int().min(MIN_LEASE_TIME_S).max(31_536_000).default(3_600),

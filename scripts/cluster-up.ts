@@ -141,13 +141,14 @@ The local cluster "${LOCAL_CLUSTER_NAME}" (zookeeper ${hosts}) is the CLI's "${L
   npx pvc vm log ${SAMPLE_VM_NAME}                                    # its serial console
   npx pvc vm migrate ${SAMPLE_VM_NAME} --wait                         # live, to another node
   npx pvc node flush pvc1 --wait && npx pvc node ready pvc1 --wait
-  npx pvc --help${existsSync(SAMPLE_RBD_VM_FILE) ? storageUsage() : '\nNo ceph (PVC_LOCAL_CEPH=0): pvc storage commands that act on ceph are refused.'}
+  npx pvc --help${existsSync(SAMPLE_RBD_VM_FILE) ? storageUsage() : '\n\nNo ceph (PVC_LOCAL_CEPH=0): pvc storage commands that act on ceph are refused.'}
 Logs: ${PVCD_DIR}/<node>.log    Stop everything: npm run cluster:down`);
 }
 
 function storageUsage(): string {
   const base = `${LOCAL_POOL}/${SAMPLE_BASE_VOLUME}@${SAMPLE_BASE_SNAPSHOT}`;
   return `
+
 Storage (a single-host ceph, ${path.relative(process.cwd(), CEPH_DIR)}):
   npx pvc storage status
   npx pvc storage pool list

@@ -23,11 +23,12 @@ export interface StepOutcome {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function powerOffStep(ipmi: IpmiDriver, bmc: BmcTarget | null, confirmMs: number, log: Logger): Promise<StepOutcome> {
+/** `mayAct` is asked before each attempt: a fencer that is no longer primary sends no more power offs. */
+export async function powerOffStep(ipmi: IpmiDriver, bmc: BmcTarget | null, confirmMs: number, log: Logger, mayAct: () => boolean = () => true): Promise<StepOutcome> {
   if (!bmc) return { result: 'skipped', detail: 'the node has no bmc configured' };
   const label = bmcLabel(bmc);
   let lastError = '';
-  for (let attempt = 1; attempt <= POWER_OFF_ATTEMPTS; attempt += 1) {
+  for (let attempt = 1; attempt <= POWER_OFF_ATTEMPTS && mayAct(); attempt += 1) {
     try {
       await ipmi.powerOff(bmc);
       const deadline = performance.now() + confirmMs;

@@ -38,10 +38,22 @@ export interface FencingDeps {
   ceph: FenceStorage | null;
 }
 
+/**
+ * One term as primary. A pass that outlives its term (stopping timed out while it waited on a
+ * BMC) must not act in the next term, nor beside that term's passes: each pass checks that its
+ * own term is still active, and passes never overlap, whichever term started them.
+ */
+interface Term {
+  context: PrimaryContext;
+  active: boolean;
+}
+
 export class FencingRunnable implements Runnable {
   readonly name = 'fencing';
   private reconciler: Reconciler | null = null;
-  private context: PrimaryContext | null = null;
+  private term: Term | null = null;
+  /** The term of the pass now running (set only while one runs). */
+  private passTerm: Term | null = null;
   private tracker: KeepaliveTracker = new Map();
   private unwatch: Array<() => void> = [];
   private readonly watchedNodes = new Set<string>();
@@ -51,7 +63,7 @@ export class FencingRunnable implements Runnable {
 
   async start(context: PrimaryContext): Promise<void> {
     const { store, layout, ha } = this.deps;
-    this.context = context;
+    this.term = { context, active: true };
     this.tracker = new Map();
     await ensureHaDirs(store, layout);
     const reconciler = new Reconciler(() => this.pass(), { name: 'fencing', resyncIntervalMs: ha.checkIntervalMs, retryDelayMs: RETRY_DELAY_MS, log: context.log });
@@ -66,9 +78,16 @@ export class FencingRunnable implements Runnable {
     this.watchedNodes.clear();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeTimer = null;
+    if (this.term) this.term.active = false;
+    this.term = null;
     await this.reconciler?.stop();
     this.reconciler = null;
-    this.context = null;
+  }
+
+  /** True while the running pass's term may act as primary. */
+  private mayAct(): boolean {
+    const term = this.passTerm;
+    return term !== null && term.active && term.context.stillPrimary();
   }
 
   private async watchNodes(): Promise<void> {
@@ -87,12 +106,23 @@ export class FencingRunnable implements Runnable {
   }
 
   private get log(): Logger {
-    return (this.context as PrimaryContext).log;
+    return (this.passTerm as Term).context.log;
   }
 
   private async pass(): Promise<void> {
-    const context = this.context;
-    if (!context?.stillPrimary()) return;
+    const term = this.term;
+    // An older term's pass still running: the resync brings this term's pass round again.
+    if (!term || this.passTerm !== null) return;
+    this.passTerm = term;
+    try {
+      await this.passOf(term.context);
+    } finally {
+      this.passTerm = null;
+    }
+  }
+
+  private async passOf(context: PrimaryContext): Promise<void> {
+    if (!this.mayAct()) return;
     const { store, layout, ha } = this.deps;
     const [nodes, maintenance] = await Promise.all([readAllNodeFacts(store, layout), store.get(layout.maintenance())]);
     const fences = new Map<string, Versioned<Fence>>();
@@ -113,7 +143,7 @@ export class FencingRunnable implements Runnable {
     if (maintenance?.value.on) return;
     const dead = findDeadNodes(observations, this.tracker, now, { keepaliveStaleMs: ha.keepaliveStaleMs }, context.node);
     const first = dead[0];
-    if (!first || !context.stillPrimary()) return;
+    if (!first || !this.mayAct()) return;
     const fence: Fence = { node: first.node, reason: first.reason, detail: first.detail, by: context.node, startedAtMs: Date.now(), steps: [], outcome: 'in-progress' };
     try {
       await store.create(layout.nodeFence(first.node), fence);
@@ -133,7 +163,7 @@ export class FencingRunnable implements Runnable {
     const node = start.value.node;
     let fence: Versioned<Fence> | null = start;
     for (let i = 0; i < MAX_FENCE_ACTIONS_PER_PASS && fence; i += 1) {
-      if (!this.context?.stillPrimary()) return true;
+      if (!this.mayAct()) return true;
       const now = monotonicNowMs();
       const lastSign = this.tracker.get(node)?.sinceMs ?? now;
       const action = planFence({ fence: fence.value, policy: ha.fenceFailurePolicy, nowMs: now, selfFenceSafeAtMs: lastSign + ha.selfFence.afterMs + SELF_FENCE_MARGIN_MS });
@@ -146,7 +176,7 @@ export class FencingRunnable implements Runnable {
         case 'power-off': {
           const bmc = (await store.get(layout.nodeBmc(node)))?.value ?? null;
           this.log.info({ node, bmc: bmc ? `${bmc.host}:${bmc.port}` : null }, 'fence: powering the node off');
-          fence = await this.append(fence, 'power-off', await powerOffStep(this.deps.ipmi, bmc, ha.powerOffConfirmMs, this.log));
+          fence = await this.append(fence, 'power-off', await powerOffStep(this.deps.ipmi, bmc, ha.powerOffConfirmMs, this.log, () => this.mayAct()));
           break;
         }
         case 'blocklist':
@@ -181,7 +211,7 @@ export class FencingRunnable implements Runnable {
     const { store, layout } = this.deps;
     const fenced = new Set<string>();
     for (const name of await store.children(layout.nodesDir())) if (await store.stat(layout.nodeFence(name))) fenced.add(name);
-    const result = await releaseVms(store, layout, node, fenced, () => this.context?.stillPrimary() ?? false, this.log);
+    const result = await releaseVms(store, layout, node, fenced, () => this.mayAct(), this.log);
     const parts = [
       `${result.restarted.length} vm(s) restarted elsewhere${result.restarted.length ? `: ${result.restarted.map((r) => `${r.vm} on ${r.node}`).join(', ')}` : ''}`,
       ...(result.unplaced.length ? [`${result.unplaced.length} could not be placed: ${result.unplaced.map((u) => `${u.vm} (${u.reason})`).join(', ')}`] : []),
@@ -195,7 +225,7 @@ export class FencingRunnable implements Runnable {
   private async finish(fence: Versioned<Fence>, outcome: 'fenced' | 'vms-left-down', detail: string): Promise<Versioned<Fence> | null> {
     const { store, layout } = this.deps;
     const node = fence.value.node;
-    if (!this.context?.stillPrimary()) return null;
+    if (!this.mayAct()) return null;
     // The fault first: a primary that dies in between logs it twice, never not at all.
     const steps = fence.value.steps.map((s) => `${s.step} ${s.result}: ${s.detail}`).join('; ');
     if (outcome === 'fenced') {
@@ -216,7 +246,7 @@ export class FencingRunnable implements Runnable {
   /** Compare-and-set; on a conflict (the node wrote its self-fence, a client returned it) re-read. */
   private async write(fence: Versioned<Fence>, next: Fence): Promise<Versioned<Fence> | null> {
     const { store, layout } = this.deps;
-    if (!this.context?.stillPrimary()) return null;
+    if (!this.mayAct()) return null;
     const ref = layout.nodeFence(fence.value.node);
     try {
       const version = await store.set(ref, next, fence.version);
@@ -233,7 +263,7 @@ export class FencingRunnable implements Runnable {
     const { store, layout } = this.deps;
     for (const node of booted) {
       const fence = fences.get(node);
-      if (!fence || fence.value.outcome === 'in-progress' || !this.context?.stillPrimary()) continue;
+      if (!fence || fence.value.outcome === 'in-progress' || !this.mayAct()) continue;
       try {
         await store.remove(layout.nodeFence(node), fence.version);
         await setNodeDomainState(store, layout, node, 'ready', { waitMs: 0 });

@@ -21,6 +21,12 @@ const RETRY_DELAY_MS = 500;
 const SECOND_ANNOUNCE_DELAY_MS = 500;
 /** ARP requests to a network's clients in flight at once, when this node takes its gateway. */
 const NEIGHBOUR_ASK_CONCURRENCY = 8;
+/**
+ * When the rounds of ARP requests start, after the address is up: later rounds catch clients whose
+ * entry changed within their 1 s locktime of an earlier one (it changes often while the old
+ * primary fades: probes, failures).
+ */
+const NEIGHBOUR_ASK_ROUNDS_MS = [0, 1_500, 2_500];
 /** While a bridge does not exist yet (the node's link reconciler is creating it), look again this often. */
 const DEVICE_RECHECK_MS = 250;
 
@@ -200,12 +206,20 @@ export class GatewaysRunnable implements Runnable {
       log?.warn({ network, err: errorMessage(error) }, 'cannot read the network clients to tell them of the gateway');
       return;
     }
-    const worker = async (): Promise<void> => {
-      for (let target = queue.shift(); target !== undefined && this.term.live(term); target = queue.shift()) {
-        await this.deps.gateway.askNeighbour(device, ipv4, target).catch((error) => log?.debug({ device, target, err: errorMessage(error) }, 'arp request to a client failed'));
-      }
-    };
-    await Promise.all(Array.from({ length: NEIGHBOUR_ASK_CONCURRENCY }, worker));
+    // Rounds: a client takes no new MAC for an address within a second (locktime) of its entry's
+    // last change. The delays are between rounds.
+    for (const [round, delayMs] of NEIGHBOUR_ASK_ROUNDS_MS.entries()) {
+      await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+      if (!this.term.live(term)) return;
+      await this.deps.gateway.forgetNeighbours(device).catch((error) => log?.debug({ device, err: errorMessage(error) }, 'cannot empty the neighbour cache'));
+      const pending = [...queue];
+      const worker = async (): Promise<void> => {
+        for (let target = pending.shift(); target !== undefined && this.term.live(term); target = pending.shift()) {
+          await this.deps.gateway.askNeighbour(device, ipv4, target).catch((error) => log?.debug({ device, target, round, err: errorMessage(error) }, 'arp request to a client failed'));
+        }
+      };
+      await Promise.all(Array.from({ length: NEIGHBOUR_ASK_CONCURRENCY }, worker));
+    }
   }
 
   private reportOnce(problem: string): void {

@@ -42,6 +42,9 @@ function readApiKey(services: ServicesConfig): string | null {
 
 export function buildNetworkServiceRunnable(name: NetworkServiceRunnable, config: PvcdConfig, deps: ServiceDeps): Runnable {
   const services = config.services;
+  // Unset, the services live where the node's networks do.
+  const netns = services.netns === undefined ? config.network.netns : services.netns;
+  const floatingIpDevice = services.floatingIpDevice === undefined ? config.network.underlayDevice : services.floatingIpDevice;
   // Stopping the processes is immediate; this share of the per-runnable stop timeout is for
   // work in flight and the last lease events.
   const stopWaitMs = Math.max(10, Math.floor(config.timeouts.runnableStopTimeoutMs / 4));
@@ -51,10 +54,10 @@ export function buildNetworkServiceRunnable(name: NetworkServiceRunnable, config
       const addressLifetimeS = Math.max(MIN_GATEWAY_LIFETIME_S, Math.ceil(config.timeouts.sessionTimeoutMs / 1_000));
       return new GatewaysRunnable({
         ...deps,
-        gateway: new IprouteGateway(services.netns),
+        gateway: new IprouteGateway(netns),
         addressLifetimeS,
         renewIntervalMs: Math.floor((addressLifetimeS * 1_000) / GATEWAY_RENEWALS_PER_LIFETIME),
-        floatingIpDevice: services.floatingIpDevice,
+        floatingIpDevice,
         stopWaitMs,
       });
     }
@@ -63,7 +66,7 @@ export function buildNetworkServiceRunnable(name: NetworkServiceRunnable, config
         ...deps,
         driver: new PdnsDriver({
           stateDir: services.stateDir,
-          netns: services.netns,
+          netns,
           dnsAddresses: services.dns.dnsAddresses,
           dnsPort: services.dns.dnsPort,
           apiAddress: services.dns.apiAddress,
@@ -78,7 +81,7 @@ export function buildNetworkServiceRunnable(name: NetworkServiceRunnable, config
     case 'dhcp':
       return new DhcpRunnable({
         ...deps,
-        driver: new DnsmasqDriver({ stateDir: services.stateDir, netns: services.netns }),
+        driver: new DnsmasqDriver({ stateDir: services.stateDir, netns }),
         settings: {
           leaseTimeS: services.dhcp.leaseTimeS,
           logDhcp: services.dhcp.logDhcp,

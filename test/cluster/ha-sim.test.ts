@@ -108,7 +108,7 @@ describe('high availability with real pvcd, ZooKeeper and BMCs', () => {
     // The node comes back (its BMC too): its pvcd finds the fence, destroys its guests, says so,
     // and the primary releases the VMs.
     ha.bmcs.setUnreachable(victim, false);
-    ha.fleet.start(victim);
+    await ha.boot(victim);
     const done = await waitFence(victim, 'fenced');
     expect(done.steps.map((s) => s.step)).toEqual(['power-off', 'blocklist', 'self-fence', 'release-vms']);
     await ha.waitAllRunning(vms, WAIT_MS, [victim]);

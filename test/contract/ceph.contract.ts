@@ -126,7 +126,7 @@ export function cephContract(label: string, createHarness: () => Promise<CephHar
       await d.createVolume(pool, 'v2', MiB);
       await expectError(d.renameVolume(pool, 'v1', 'v2'), 'exists');
       await d.renameVolume(pool, 'v2', 'v3');
-      expect((await d.listVolumes(pool)).map((v) => v.name).sort()).toEqual(['v1', 'v3']);
+      expect((await d.listVolumes(pool)).map((v) => v.name)).toEqual(['v1', 'v3']);
     });
 
     it('refuses duplicates, bad sizes and names; unknown volumes are not found', async () => {

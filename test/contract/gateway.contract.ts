@@ -49,6 +49,7 @@ export function gatewayContract(label: string, createHarness: () => Promise<Gate
 
     it('asks a client by ARP request from the gateway address: the client takes this MAC too', async () => {
       await h.poisonClient('10.77.8.1');
+      await d.forgetNeighbours(h.device);
       expect(await d.askNeighbour(h.device, '10.77.8.1', h.clientAddress)).toBe(true);
       await waitFor('the client to learn the mac', async () => (await h.clientNeighbour('10.77.8.1')) === h.mac, 5_000);
       expect(await d.askNeighbour(h.device, '10.77.8.1', '10.77.8.222')).toBe(false);
@@ -81,6 +82,7 @@ export function gatewayContract(label: string, createHarness: () => Promise<Gate
       await refused(d.lease(h.device, '10.77.8.1/24', 0), 'invalid', /lifetime 0/);
       await refused(d.announce('bad name', '10.77.8.1'), 'invalid', /invalid interface name/);
       await refused(d.askNeighbour('nosuch0', '10.77.8.1', '10.77.8.50'), 'not-found', /nosuch0/);
+      await refused(d.forgetNeighbours('nosuch0'), 'not-found', /nosuch0/);
     });
   });
 }

@@ -110,7 +110,7 @@ async function main(): Promise<void> {
           ha.fleet.signal(victim, 'SIGKILL');
           await ha.waitFence(victim, 'vms-left-down', RECOVERY_BOUND_MS);
           ha.bmcs.setUnreachable(victim, false);
-          ha.fleet.start(victim); // the node boots: its pvcd destroys its guests, the VMs are released
+          await ha.boot(victim); // its pvcd destroys its guests, the VMs are released
           await ha.waitFence(victim, 'fenced', RECOVERY_BOUND_MS);
           fenced.push(victim);
           detail = victim;

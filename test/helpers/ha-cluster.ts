@@ -199,6 +199,18 @@ export class HaCluster {
     await waitFor(`${node} back in run`, async () => (await store.get(this.layout.nodeStatus(node)))?.value.daemonState === 'run', timeoutMs);
   }
 
+  /**
+   * The node boots: through its BMC when the power is off, else its pvcd is started again (a
+   * node whose pvcd died but whose power stayed on). A BMC thawed a moment ago first works off
+   * what queued up while it was frozen (a power off, maybe): a status call answered proves it.
+   */
+  async boot(node: string): Promise<void> {
+    const ipmi = new IpmitoolDriver();
+    await waitFor(`bmc of ${node} answering`, async () => (await ipmi.powerStatus(this.bmcs.target(node))) !== null, 30_000);
+    if (this.bmcs.power(node) === 'off') await ipmi.powerOn(this.bmcs.target(node));
+    else this.fleet.start(node);
+  }
+
   async stop(): Promise<void> {
     if (this.watcher) clearInterval(this.watcher);
     this.holdBoot.clear();

@@ -52,7 +52,9 @@ describe('gateways runnable', () => {
     gateway.addDevice('vmbr100'); // the node's link reconciler makes it, maybe later
     await waitFor('the gateway on vmbr100', async () => (await addressesOf('vmbr100')).includes('10.100.0.1/24'), WAIT_MS);
     await waitFor('the gratuitous arp', () => gateway.announced.some((s) => s.device === 'vmbr100' && s.ipv4 === '10.100.0.1'), WAIT_MS);
-    expect(gateway.asked).toEqual([{ device: 'vmbr100', sourceIpv4: '10.100.0.1', targetIpv4: '10.100.0.77' }]);
+    await waitFor('the clients asked', () => gateway.asked.length > 0, WAIT_MS);
+    expect(gateway.asked[0]).toEqual({ device: 'vmbr100', sourceIpv4: '10.100.0.1', targetIpv4: '10.100.0.77' });
+    expect(gateway.forgotten[0]).toBe('vmbr100');
     // Renewed while primary: still there after several lifetimes.
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     expect(await addressesOf('vmbr100')).toEqual(['10.100.0.1/24']);

@@ -43,4 +43,9 @@ describe('ha config', () => {
     expect(selfFenceBoundMs(validateConfig({ ...base, hypervisor, ha: { selfFence: { mode: 'off' } } }, 'test'))).toBeNull();
     expect(selfFenceBoundMs(validateConfig(base, 'test'))).toBeNull();
   });
+
+  it('refuses a self-fence bound that two keepalives do not fit in', () => {
+    expect(() => validateConfig({ ...base, hypervisor, timeouts: { keepaliveIntervalMs: 1_000 }, ha: { selfFence: { afterMs: 1_500 } } }, 'test')).toThrow(/ha.selfFence.afterMs 1500 must be at least twice timeouts.keepaliveIntervalMs \(1000\)/);
+    expect(() => validateConfig({ ...base, hypervisor, timeouts: { keepaliveIntervalMs: 1_000 }, ha: { selfFence: { mode: 'off', afterMs: 1_500 } } }, 'test')).not.toThrow();
+  });
 });

@@ -12,9 +12,7 @@ describe('services config', () => {
     const config = validateConfig(withRunnables, 'test');
     expect(config.coordinator.runnables).toEqual(['gateways', 'dns', 'dhcp']);
     expect(config.services).toEqual({
-      netns: null,
       stateDir: '/var/lib/pvc/services',
-      floatingIpDevice: null,
       dhcp: { leaseTimeS: 3_600, logDhcp: false },
       dns: { dnsAddresses: ['127.0.0.1'], dnsPort: 5300, apiAddress: '127.0.0.1', apiPort: 8081, recordTtlS: 30, apiTimeoutMs: 3_000 },
     });

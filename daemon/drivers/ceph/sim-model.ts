@@ -5,6 +5,7 @@
 // Image contents are kept in memory as the bytes written so far (reads past them are zeros), so
 // that an import/export round trip and a snapshot rollback can be checked byte for byte. A clone
 // starts with its parent snapshot's bytes (copy-on-write: the bytes are shared, never mutated).
+import { snapshotSpec } from './names.ts';
 import { CephError, type CephOperation, type RbdLock, type RbdWatcher, type SnapshotRef } from './port.ts';
 
 export interface SimSnapshot {
@@ -90,6 +91,31 @@ export class SimCephState {
       }
     }
     return clones.sort((a, b) => `${a.pool}/${a.image}`.localeCompare(`${b.pool}/${b.image}`));
+  }
+
+  /** A new client of the cluster, as rbd lock ls and rbd status name it. */
+  newClient(): { locker: string; address: string } {
+    const n = this.next();
+    return { locker: `client.${4100 + n}`, address: `127.0.0.1:0/${1_000_000 + n}` };
+  }
+
+  addImage(operation: CephOperation, pool: string, name: string, sizeBytes: number, data: Buffer, parent: SnapshotRef | null, ownBytes = nonZeroBytes(data)): void {
+    const images = this.pool(operation, pool, `${pool}/${name}`).images;
+    if (images.has(name)) throw new CephError('exists', operation, `${pool}/${name}`, `rbd image ${name} already exists`);
+    images.set(name, { name, sizeBytes, data, ownBytes, parent, snapshots: new Map(), locks: [], watchers: [] });
+  }
+
+  /** The image, unless another client's lock makes writes fail (EROFS, as real rbd). */
+  writable(operation: CephOperation, pool: string, name: string): SimImage {
+    const image = this.image(operation, pool, name);
+    if (image.locks.length > 0) throw new CephError('busy', operation, `${pool}/${name}`, 'Read-only file system (the image is locked by another client)');
+    return image;
+  }
+
+  /** pvc's rule: a snapshot with clones is neither unprotected nor removed. */
+  refuseWithClones(ref: SnapshotRef, spec: string): void {
+    const clones = this.clonesOf(ref);
+    if (clones.length > 0) throw new CephError('busy', 'snapshot', spec, `snapshot ${snapshotSpec(ref)} has ${clones.length} clone(s): ${clones.map((c) => `${c.pool}/${c.image}`).join(', ')}`);
   }
 
   /** Raw bytes used: every image's own bytes, once per replica. */

@@ -7,7 +7,7 @@
 //
 // Tests reach past the port with the sim-only methods at the end (holdLock, openWatcher, write,
 // setOsdUp): what a QEMU or a crashed client would do to the cluster.
-import { checkAddress, checkClientId, checkName, checkOsdId, checkPoolSettings, checkSizeBytes, checkSnapshot, checkVolume, snapshotSpec } from './names.ts';
+import { checkAddress, checkClientId, checkName, checkOsdId, checkPoolSettings, checkSizeBytes, checkSnapshot, checkVolume } from './names.ts';
 import {
   CephError,
   type BlocklistEntry,
@@ -28,7 +28,9 @@ import {
   type VolumeInfo,
 } from './port.ts';
 import { SimCephFaults } from './sim-faults.ts';
-import { SIM_IMAGE_FEATURES, SimCephState, nonZeroBytes, poolStoredBytes, type SimImage } from './sim-model.ts';
+import { closeWatcher, holdLock, openWatcher, writeImage } from './sim-clients.ts';
+import { cloneSnapshot, createSnapshot, removeSnapshot, rollbackSnapshot, setProtected } from './sim-snapshots.ts';
+import { SIM_IMAGE_FEATURES, SimCephState, poolStoredBytes, type SimImage } from './sim-model.ts';
 import { simExport, simImport } from './sim-transfer.ts';
 import { simOsdAdd, simOsdList, simOsdMark, simOsdRemove } from './sim-osds.ts';
 import { DEFAULT_CEPH_TIMEOUTS, type CephTimeouts } from './timeouts.ts';
@@ -144,8 +146,9 @@ export class SimCeph implements CephDriver {
   async listVolumes(pool: string): Promise<VolumeInfo[]> {
     checkName('volume', 'pool', pool);
     await this.enter('volume', pool);
-    // As `rbd ls -l`: no features in the listing.
-    return [...this.state.pool('volume', pool).images.values()].map((i) => ({ ...volumeOf(pool, i), features: [] }));
+    // As `rbd ls -l`: sorted by name, no features in the listing.
+    const images = [...this.state.pool('volume', pool).images.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return images.map((i) => ({ ...volumeOf(pool, i), features: [] }));
   }
 
   async volumeInfo(pool: string, name: string): Promise<VolumeInfo> {
@@ -157,7 +160,7 @@ export class SimCeph implements CephDriver {
     const spec = checkVolume('volume', pool, name);
     checkSizeBytes('volume', spec, sizeBytes);
     await this.enter('volume', spec);
-    this.addImage('volume', pool, name, sizeBytes, Buffer.alloc(0), null);
+    this.state.addImage('volume', pool, name, sizeBytes, Buffer.alloc(0), null);
   }
 
   async removeVolume(pool: string, name: string): Promise<void> {
@@ -174,7 +177,7 @@ export class SimCeph implements CephDriver {
     const spec = checkVolume('volume', pool, name);
     checkSizeBytes('volume', spec, sizeBytes);
     await this.enter('volume', spec);
-    const image = this.writable('volume', pool, name);
+    const image = this.state.writable('volume', pool, name);
     if (sizeBytes < image.sizeBytes && !allowShrink) throw new CephError('invalid', 'volume', spec, 'shrinking an image is only allowed with the --allow-shrink flag');
     if (image.data.length > sizeBytes) image.data = image.data.subarray(0, sizeBytes);
     image.ownBytes = Math.min(image.ownBytes, sizeBytes);
@@ -197,9 +200,7 @@ export class SimCeph implements CephDriver {
     const sourceSpec = checkSnapshot('volume', source);
     const target = checkVolume('volume', pool, name);
     await this.enter('volume', target);
-    const { snapshot } = this.state.snapshot('volume', source);
-    if (!snapshot.protected) throw new CephError('invalid', 'volume', sourceSpec, `snapshot ${sourceSpec} is not protected; protect it before cloning`);
-    this.addImage('volume', pool, name, snapshot.sizeBytes, snapshot.data, { ...source }, 0);
+    cloneSnapshot(this.state, source, sourceSpec, pool, name);
   }
 
   async listClones(source: SnapshotRef): Promise<Array<{ pool: string; image: string }>> {
@@ -216,51 +217,38 @@ export class SimCeph implements CephDriver {
   async createSnapshot(ref: SnapshotRef): Promise<void> {
     const spec = checkSnapshot('snapshot', ref);
     await this.enter('snapshot', spec);
-    const image = this.writable('snapshot', ref.pool, ref.image);
-    if (image.snapshots.has(ref.snapshot)) throw new CephError('exists', 'snapshot', spec, 'failed to create snapshot: (17) File exists');
-    image.snapshots.set(ref.snapshot, { name: ref.snapshot, sizeBytes: image.sizeBytes, protected: false, data: image.data });
+    createSnapshot(this.state, ref, spec);
   }
 
   async removeSnapshot(ref: SnapshotRef): Promise<void> {
     const spec = checkSnapshot('snapshot', ref);
     await this.enter('snapshot', spec);
-    const { image, snapshot } = this.state.snapshot('snapshot', ref);
-    this.refuseWithClones(ref, spec);
-    if (snapshot.protected) throw new CephError('busy', 'snapshot', spec, `snapshot '${ref.snapshot}' is protected from removal.`);
-    image.snapshots.delete(ref.snapshot);
+    removeSnapshot(this.state, ref, spec);
   }
 
   async rollbackSnapshot(ref: SnapshotRef): Promise<void> {
     const spec = checkSnapshot('snapshot', ref);
     await this.enter('snapshot', spec);
-    const { snapshot } = this.state.snapshot('snapshot', ref);
-    const image = this.writable('snapshot', ref.pool, ref.image);
-    image.data = snapshot.data;
-    image.sizeBytes = snapshot.sizeBytes;
+    rollbackSnapshot(this.state, ref);
   }
 
   async protectSnapshot(ref: SnapshotRef): Promise<void> {
     const spec = checkSnapshot('snapshot', ref);
     await this.enter('snapshot', spec);
-    const { snapshot } = this.state.snapshot('snapshot', ref);
-    if (snapshot.protected) throw new CephError('busy', 'snapshot', spec, 'snap is already protected');
-    snapshot.protected = true;
+    setProtected(this.state, ref, spec, true);
   }
 
   async unprotectSnapshot(ref: SnapshotRef): Promise<void> {
     const spec = checkSnapshot('snapshot', ref);
     await this.enter('snapshot', spec);
-    const { snapshot } = this.state.snapshot('snapshot', ref);
-    this.refuseWithClones(ref, spec);
-    if (!snapshot.protected) throw new CephError('invalid', 'snapshot', spec, 'snap is already unprotected');
-    snapshot.protected = false;
+    setProtected(this.state, ref, spec, false);
   }
 
   async importVolume(pool: string, name: string, sourcePath: string, format: ImageFormat, options: TransferOptions): Promise<void> {
     const spec = checkVolume('import', pool, name);
     await this.enter('import', spec, options.timeoutMs);
     const imported = await simImport(this.state, pool, name, sourcePath, format, options);
-    this.addImage('import', pool, name, imported.sizeBytes, imported.data, null);
+    this.state.addImage('import', pool, name, imported.sizeBytes, imported.data, null);
   }
 
   async exportVolume(pool: string, name: string, destinationPath: string, options: TransferOptions): Promise<void> {
@@ -316,39 +304,25 @@ export class SimCeph implements CephDriver {
     return key;
   }
 
-  // --- Sim-only: what clients outside pvc do to the cluster. ---
+  // --- Sim-only: what clients outside pvc do to the cluster (sim-clients.ts). ---
 
   /** Another client takes an advisory lock (as `rbd lock add`); returns it as listLocks shows it. */
   holdLock(pool: string, image: string, id: string): RbdLock {
-    const found = this.state.image('lock', pool, image);
-    if (found.locks.length > 0) throw new CephError('busy', 'lock', `${pool}/${image}`, 'lock is already held by someone else');
-    const lock = { id, ...this.newClient() };
-    found.locks.push(lock);
-    return { ...lock };
+    return holdLock(this.state, pool, image, id);
   }
 
   /** Another client opens the image (a running QEMU); returns its watch. */
   openWatcher(pool: string, image: string): RbdWatcher {
-    const watcher = this.newClient();
-    const w = { address: watcher.address, client: watcher.locker };
-    this.state.image('watchers', pool, image).watchers.push(w);
-    return { ...w };
+    return openWatcher(this.state, pool, image);
   }
 
   closeWatcher(pool: string, image: string, address: string): void {
-    const found = this.state.image('watchers', pool, image);
-    found.watchers = found.watchers.filter((w) => w.address !== address);
+    closeWatcher(this.state, pool, image, address);
   }
 
   /** A guest writes `data` at `offset` (pool usage grows by the bytes written that are not zero). */
   write(pool: string, image: string, offset: number, data: Buffer): void {
-    const found = this.state.image('volume', pool, image);
-    const end = Math.min(found.sizeBytes, offset + data.length);
-    const next = Buffer.alloc(Math.max(found.data.length, end));
-    found.data.copy(next);
-    data.copy(next, offset, 0, end - offset);
-    found.data = next;
-    found.ownBytes += nonZeroBytes(data.subarray(0, end - offset));
+    writeImage(this.state, pool, image, offset, data);
   }
 
   /** An OSD's daemon dies or comes back (up/down, as the monitor would mark it). */
@@ -356,29 +330,6 @@ export class SimCeph implements CephDriver {
     const osd = this.state.osds.get(id);
     if (!osd) throw new Error(`sim ceph: no osd.${id}`);
     osd.up = up;
-  }
-
-  private newClient(): { locker: string; address: string } {
-    const n = this.state.next();
-    return { locker: `client.${4100 + n}`, address: `127.0.0.1:0/${1_000_000 + n}` };
-  }
-
-  private addImage(operation: CephOperation, pool: string, name: string, sizeBytes: number, data: Buffer, parent: SnapshotRef | null, ownBytes = nonZeroBytes(data)): void {
-    const images = this.state.pool(operation, pool, `${pool}/${name}`).images;
-    if (images.has(name)) throw new CephError('exists', operation, `${pool}/${name}`, `rbd image ${name} already exists`);
-    images.set(name, { name, sizeBytes, data, ownBytes, parent, snapshots: new Map(), locks: [], watchers: [] });
-  }
-
-  /** The image, unless another client's lock makes writes fail (EROFS, as real rbd). */
-  private writable(operation: CephOperation, pool: string, name: string): SimImage {
-    const image = this.state.image(operation, pool, name);
-    if (image.locks.length > 0) throw new CephError('busy', operation, `${pool}/${name}`, 'Read-only file system (the image is locked by another client)');
-    return image;
-  }
-
-  private refuseWithClones(ref: SnapshotRef, spec: string): void {
-    const clones = this.state.clonesOf(ref);
-    if (clones.length > 0) throw new CephError('busy', 'snapshot', spec, `snapshot ${snapshotSpec(ref)} has ${clones.length} clone(s): ${clones.map((c) => `${c.pool}/${c.image}`).join(', ')}`);
   }
 
   /** Every call starts here: it is logged, then suffers the faults. */

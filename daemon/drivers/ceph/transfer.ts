@@ -31,12 +31,16 @@ export async function importVolume(driver: CephCliDriver, pool: string, name: st
   if (!path.isAbsolute(sourcePath)) throw new CephError('invalid', 'import', sourcePath, `source must be an absolute path, got ${JSON.stringify(sourcePath)}`);
   const sourceBytes = regularFileBytes(sourcePath);
   if (sourceBytes === null) throw new CephError('not-found', 'import', sourcePath, `source file ${sourcePath} does not exist or is not a regular file`);
+  // Checked first (one rbd call, ~40 ms) although rbd import would refuse an existing image too:
+  // a failure after this point may then remove what is under the name, since it can only be ours.
   await refuseExisting(driver, pool, name, spec);
   const deadline = Date.now() + options.timeoutMs;
   const cli = driver.cli;
+  let mayHaveCreated = false;
   try {
     if (format === 'raw') {
-      const report = progressReporter(options, sourceBytes);
+      mayHaveCreated = true;
+      const report = progressReporter(options, () => sourceBytes);
       await cli.rbdStreaming({ operation: 'import', subject: spec, timeoutMs: remaining(deadline) }, ['import', '--image-format', '2', sourcePath, spec], (chunk) => report(lastRbdPercent(chunk)));
       report(100, true);
       return;
@@ -47,14 +51,15 @@ export async function importVolume(driver: CephCliDriver, pool: string, name: st
       throw isCephError(error) ? new CephError('invalid', 'import', sourcePath, `not a ${format} image: ${error.detail}`, { cause: error }) : error;
     });
     const { virtualSizeBytes } = parseQemuImgInfo(info);
+    mayHaveCreated = true;
     await driver.createVolume(pool, name, virtualSizeBytes);
-    const report = progressReporter(options, virtualSizeBytes);
+    const report = progressReporter(options, () => virtualSizeBytes);
     const args = ['convert', '-p', '-n', '--target-is-zero', '-W', '-f', format, '-O', 'raw', sourcePath, cli.qemuRbdTarget(pool, name)];
     await cli.toolStreaming({ operation: 'import', subject: spec, timeoutMs: remaining(deadline) }, 'qemu-img', args, (chunk) => report(lastQemuImgPercent(chunk)));
     report(100, true);
   } catch (error) {
     // 'exists': another caller created the volume in between; it is theirs, not a partial import.
-    if (isCephError(error, 'exists')) throw error;
+    if (!mayHaveCreated || isCephError(error, 'exists')) throw isCephError(error) ? asImportError(error, spec) : error;
     throw await withCleanup(error, () => removePartial(driver, spec));
   }
 }
@@ -66,14 +71,21 @@ export async function exportVolume(driver: CephCliDriver, pool: string, name: st
   if (existsSync(destinationPath)) throw new CephError('exists', 'export', destinationPath, `destination ${destinationPath} exists already`);
   if (!existsSync(path.dirname(destinationPath))) throw new CephError('not-found', 'export', destinationPath, `folder ${path.dirname(destinationPath)} does not exist`);
   const deadline = Date.now() + options.timeoutMs;
-  const { sizeBytes } = await driver.volumeInfo(pool, name).catch((error: unknown) => {
-    throw isCephError(error) ? new CephError(error.kind, 'export', spec, error.detail, { cause: error }) : error;
+  // The size (for progress in bytes) is asked for while the export runs, not before it.
+  let totalBytes: number | null = null;
+  const info = driver.volumeInfo(pool, name).then((v) => {
+    totalBytes = v.sizeBytes;
   });
-  const report = progressReporter(options, sizeBytes);
+  // A failure here (a missing volume) shows as the export's own failure.
+  info.catch(() => undefined);
+  const report = progressReporter(options, () => totalBytes);
   try {
     await driver.cli.rbdStreaming({ operation: 'export', subject: spec, timeoutMs: remaining(deadline) }, ['export', spec, destinationPath], (chunk) => report(lastRbdPercent(chunk)));
+    await info;
     report(100, true);
   } catch (error) {
+    // 'exists': someone created the file in between; it is theirs.
+    if (isCephError(error, 'exists')) throw error;
     throw await withCleanup(error, async () => rmSync(destinationPath, { force: true }));
   }
 }
@@ -87,9 +99,14 @@ async function refuseExisting(driver: CephCliDriver, pool: string, name: string,
     await driver.volumeInfo(pool, name);
   } catch (error) {
     if (isCephError(error, 'not-found')) return;
-    throw isCephError(error) ? new CephError(error.kind, 'import', spec, error.detail, { cause: error }) : error;
+    throw isCephError(error) ? asImportError(error, spec) : error;
   }
   throw new CephError('exists', 'import', spec, `volume ${spec} exists already`);
+}
+
+/** A helper call's error (rbd info, rbd create) as the import's own. */
+function asImportError(error: CephError, spec: string): CephError {
+  return error.operation === 'import' ? error : new CephError(error.kind, 'import', error.subject ?? spec, error.detail, { cause: error });
 }
 
 /** Removes a partial import, waiting out the watch a killed client left behind. */
@@ -119,12 +136,16 @@ async function withCleanup(error: unknown, cleanup: () => Promise<void>): Promis
   }
 }
 
-/** Turns percentages into byte counts and calls onProgress at most every PROGRESS_INTERVAL_MS (and once at the end). */
-function progressReporter(options: TransferOptions, totalBytes: number): (percent: number | null, final?: boolean) => void {
+/**
+ * Turns percentages into byte counts and calls onProgress at most every PROGRESS_INTERVAL_MS (and
+ * once at the end). Nothing is reported while the total is not known yet.
+ */
+function progressReporter(options: TransferOptions, total: () => number | null): (percent: number | null, final?: boolean) => void {
   let lastAt = 0;
   let lastPercent = -1;
   return (percent, final = false) => {
-    if (!options.onProgress || percent === null || percent === lastPercent) return;
+    const totalBytes = total();
+    if (!options.onProgress || percent === null || totalBytes === null || percent === lastPercent) return;
     const now = Date.now();
     if (!final && now - lastAt < PROGRESS_INTERVAL_MS) return;
     lastAt = now;

@@ -72,6 +72,11 @@ export class IprouteGateway implements GatewayDriver {
     }
   }
 
+  async forgetNeighbours(device: string): Promise<void> {
+    assertGatewayArgs(device, null);
+    await this.tool(device, 'ip', this.ipArgs(['neigh', 'flush', 'dev', device]));
+  }
+
   private ipArgs(args: string[]): string[] {
     return this.netns === null ? args : ['-n', this.netns, ...args];
   }

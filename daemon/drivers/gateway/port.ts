@@ -26,6 +26,12 @@ export interface GatewayDriver {
    * neighbour suppression keeps off the VXLAN, a request reaches clients on other nodes.
    */
   askNeighbour(device: string, sourceIpv4: string, targetIpv4: string): Promise<boolean>;
+  /**
+   * Empties this node's neighbour (ARP) cache on `device`. With neighbour suppression, a bridge
+   * answers its own ARP request from that cache instead of sending it: emptied, the request goes
+   * out to the client.
+   */
+  forgetNeighbours(device: string): Promise<void>;
 }
 
 export type GatewayErrorKind = 'not-found' | 'invalid' | 'timeout' | 'failed';

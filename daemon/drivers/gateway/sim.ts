@@ -8,6 +8,7 @@ export class SimGateway implements GatewayDriver {
   readonly faults = new NetSimFaults<GatewayErrorKind>('failed');
   readonly announced: Array<{ device: string; ipv4: string }> = [];
   readonly asked: Array<{ device: string; sourceIpv4: string; targetIpv4: string }> = [];
+  readonly forgotten: string[] = [];
   /** Addresses of clients that answer ARP requests. */
   readonly neighbours = new Set<string>();
   /** device -> cidr -> expiry (performance.now() ms) */
@@ -56,6 +57,13 @@ export class SimGateway implements GatewayDriver {
     this.mustExist(device);
     this.asked.push({ device, sourceIpv4, targetIpv4 });
     return this.neighbours.has(targetIpv4);
+  }
+
+  async forgetNeighbours(device: string): Promise<void> {
+    assertGatewayArgs(device, null);
+    await this.suffer(device);
+    this.mustExist(device);
+    this.forgotten.push(device);
   }
 
   private mustExist(device: string): Map<string, number> {
