@@ -5,6 +5,9 @@
 // waits until a primary is elected. Unless PVC_LOCAL_CEPH=0, it also brings up a single-host Ceph
 // (started first, so it overlaps everything else), gives each pvcd a `ceph` section, creates the
 // pool `vms` with a golden image and writes a sample guest with an RBD disk.
+// Unless PVC_LOCAL_NETWORK=0, it also builds the local network (scripts/lib/local-network.ts):
+// a network namespace per node on an underlay namespace, pvcd's `network` and `services` sections
+// pointing at them, the managed network `lan` and two "VM" namespaces holding DHCP leases.
 // When the cluster already runs, it says so and starts nothing.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +20,8 @@ import { ZkStore } from '../common/zk/store.ts';
 import { stopCephClustersUnder, type CephCluster } from './lib/ceph-cluster.ts';
 import { CEPH_DIR, CLUSTER_DIR, CONSOLE_DIR, LIBVIRT_DIR, LOCAL_CLUSTER_NAME, LOCAL_CONNECTION_NAME, LOCAL_NODES, LOCAL_POOL, LOCAL_ZK_USER, PASSWORD_FILE, PVCD_DIR, SAMPLE_BASE_SNAPSHOT, SAMPLE_BASE_VOLUME, SAMPLE_RBD_DISK, SAMPLE_RBD_VM_FILE, SAMPLE_RBD_VM_NAME, SAMPLE_VM_FILE, SAMPLE_VM_NAME, ZK_DIR, localCephWanted, runningPvcds } from './lib/local-cluster.ts';
 import { localCephAccess, localCephSection, sampleRbdVm, setUpLocalStorage, startLocalCeph } from './lib/local-storage.ts';
+import { LOCAL_NETWORK_RUNNABLES, createLocalFabric, localNetworkSections, localNetworkWanted, stopLocalNetwork } from './lib/local-network.ts';
+import { localNetworkReport, localNetworkUsage, setUpLocalNetwork } from './lib/local-network-vms.ts';
 import { startLibvirtNode, stopLibvirtNodesUnder, type LibvirtNode } from './lib/libvirt-node.ts';
 import { findFreePorts } from './lib/ports.ts';
 import { startPvcd } from './lib/pvcd-process.ts';
@@ -29,6 +34,7 @@ const POLL_MS = 100;
 
 async function main(): Promise<void> {
   const withCeph = localCephWanted();
+  const withNetwork = localNetworkWanted();
   const running = runningPvcds();
   if (running.length > 0) {
     console.log(`the local cluster is already running (pvcd ${running.map((p) => `${p.node}=${p.pid}`).join(', ')}); nothing started.`);
@@ -40,6 +46,7 @@ async function main(): Promise<void> {
   await stopLibvirtNodesUnder(LIBVIRT_DIR);
   await stopEnsembleDir(ZK_DIR);
   await stopCephClustersUnder(CLUSTER_DIR, { maxDepth: 1 });
+  await stopLocalNetwork();
   rmSync(CLUSTER_DIR, { recursive: true, force: true });
   mkdirSync(PVCD_DIR, { recursive: true });
 
@@ -54,6 +61,10 @@ async function main(): Promise<void> {
   console.log('starting a 3-server zookeeper ensemble on loopback...');
   const ensemble = await startEnsemble({ dir: ZK_DIR, size: 3, detached: true });
   console.log(`zookeeper ready at ${ensemble.hosts}`);
+  // The network namespaces (scripts/lib/local-network.ts) take well under a second.
+  const fabric = withNetwork ? await createLocalFabric() : null;
+  if (fabric) console.log(`network namespaces: underlay ${fabric.underlay}, nodes ${fabric.nodes.map((n) => n.netns).join(', ')}`);
+  else console.log('PVC_LOCAL_NETWORK=0: no network namespaces; pvc network commands work on specs only');
 
   console.log('building the test guest and starting a libvirtd per node (the first time takes a minute)...');
   const [guest, libvirtNodes, ceph] = await Promise.all([ensureTestGuest(), startLibvirtNodes(), cephStarting]);
@@ -64,8 +75,8 @@ async function main(): Promise<void> {
     const consoleLogDir = path.join(CONSOLE_DIR, node);
     mkdirSync(consoleLogDir, { recursive: true });
     const hypervisor = { driver: 'libvirt', uri: libvirtNodes[i]?.uri, migrateUri: `tcp://127.0.0.1:${ports[i]}`, consoleLogDir };
-    const runnables = ceph ? ['placement', 'storage-status'] : ['placement'];
-    const sections = ceph ? localCephSection(ceph) : undefined;
+    const runnables = [...(ceph ? ['placement', 'storage-status'] : ['placement']), ...(fabric ? LOCAL_NETWORK_RUNNABLES : [])];
+    const sections = { ...(ceph ? localCephSection(ceph) : {}), ...(fabric ? localNetworkSections(fabric, node) : {}) };
     const proc = startPvcd({ dir: PVCD_DIR, cluster: LOCAL_CLUSTER_NAME, node, role: 'coordinator', hosts: ensemble.hosts, user: LOCAL_ZK_USER, password, runnables, hypervisor, sections, detached: true });
     console.log(`started pvcd ${node} (pid ${proc.pid}, log ${proc.logPath}) with libvirtd ${libvirtNodes[i]?.uri}`);
   });
@@ -79,6 +90,10 @@ async function main(): Promise<void> {
     await setUpLocalStorage(connection);
     writeFileSync(SAMPLE_RBD_VM_FILE, stringify(sampleRbdVm(guest)));
     console.log(`created pool ${LOCAL_POOL} and the golden image ${LOCAL_POOL}/${SAMPLE_BASE_VOLUME}@${SAMPLE_BASE_SNAPSHOT}`);
+  }
+  if (fabric) {
+    const { network, leases } = await setUpLocalNetwork(connection, fabric);
+    for (const line of localNetworkReport(network, leases)) console.log(line);
   }
   printUsage();
 }
@@ -141,7 +156,7 @@ The local cluster "${LOCAL_CLUSTER_NAME}" (zookeeper ${hosts}) is the CLI's "${L
   npx pvc vm log ${SAMPLE_VM_NAME}                                    # its serial console
   npx pvc vm migrate ${SAMPLE_VM_NAME} --wait                         # live, to another node
   npx pvc node flush pvc1 --wait && npx pvc node ready pvc1 --wait
-  npx pvc --help${existsSync(SAMPLE_RBD_VM_FILE) ? storageUsage() : '\n\nNo ceph (PVC_LOCAL_CEPH=0): pvc storage commands that act on ceph are refused.'}
+  npx pvc --help${existsSync(SAMPLE_RBD_VM_FILE) ? storageUsage() : '\n\nNo ceph (PVC_LOCAL_CEPH=0): pvc storage commands that act on ceph are refused.'}${localNetworkUsage()}
 Logs: ${PVCD_DIR}/<node>.log    Stop everything: npm run cluster:down`);
 }
 

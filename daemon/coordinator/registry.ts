@@ -1,5 +1,6 @@
 // Which primary runnables a coordinator runs, by the names its config lists: the journal (for
-// tests and benchmarks) and placement. DHCP, DNS, boot services and fencing join in later work.
+// tests and benchmarks), placement, fencing, the storage status refresh and the network
+// services (gateways, dns, dhcp). Boot services join in later work.
 import type { PvcdConfig } from '../config.ts';
 import { PlacementRunnable, type PlacementDeps } from './placement-runnable.ts';
 import { PrimaryJournal } from './primary-journal.ts';
@@ -12,8 +13,9 @@ import { StorageStatusRunnable } from './storage-status-runnable.ts';
 import type { CephDriver } from '../drivers/ceph/port.ts';
 
 /**
- * fenceStorage: the Ceph the fencer blocklists through; ceph: the driver the storage-status
- * runnable reads through (built from config.ceph); null or absent: no Ceph on this coordinator.
+ * ceph: the driver built from config.ceph, which the storage-status runnable reads through and
+ * the fencer blocklists through (fenceStorage, when given, replaces it for the fencer: tests);
+ * null or absent: no Ceph on this coordinator.
  */
 export function buildRunnables(config: PvcdConfig, deps: PlacementDeps & { fenceStorage?: FenceStorage | null; ceph?: CephDriver | null }): Runnable[] {
   return config.coordinator.runnables.map((name): Runnable => {
@@ -26,7 +28,7 @@ export function buildRunnables(config: PvcdConfig, deps: PlacementDeps & { fence
       case 'placement':
         return new PlacementRunnable(deps);
       case 'fencing':
-        return new FencingRunnable({ store: deps.store, layout: deps.layout, ha: config.ha, ipmi: new IpmitoolDriver({ timeoutMs: config.ha.ipmiTimeoutMs }), ceph: deps.fenceStorage ?? null });
+        return new FencingRunnable({ store: deps.store, layout: deps.layout, ha: config.ha, ipmi: new IpmitoolDriver({ timeoutMs: config.ha.ipmiTimeoutMs }), ceph: deps.fenceStorage ?? deps.ceph ?? null });
       case 'storage-status': {
         if (!deps.ceph) throw new Error('storage-status runnable without a ceph driver (config validation should have refused a config without ceph)');
         return new StorageStatusRunnable({ store: deps.store, layout: deps.layout, ceph: deps.ceph, intervalMs: config.timeouts.storageStatusIntervalMs, refreshTimeoutMs: config.timeouts.storageRefreshTimeoutMs });

@@ -96,6 +96,9 @@ export async function startCephCluster(options: CephClusterOptions): Promise<Cep
       await Promise.all(Array.from({ length: osds }, () => startOsd(cluster)));
       await waitUntil(cluster, deadline, 'the manager to be available', async () => parseJson(await ceph(cluster, ['mgr', 'stat'])).available === true);
       await waitUntil(cluster, deadline, `${osds} OSDs up`, async () => parseJson(await ceph(cluster, ['osd', 'stat'])).num_up_osds === osds);
+      // Until the manager has the OSDs' statistics, ceph status and ceph df report 0 bytes in
+      // total (and fullness checks would divide by it): ready means the capacity is known.
+      if (osds > 0) await waitUntil(cluster, deadline, 'the capacity to be reported', async () => capacityBytes(await ceph(cluster, ['status'])) > 0);
       return cluster;
     } catch (error) {
       await cluster.stop();
@@ -264,6 +267,11 @@ async function waitUntil(cluster: CephCluster, deadline: number, what: string, p
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
   }
+}
+
+function capacityBytes(statusJson: string): number {
+  const pgmap = parseJson(statusJson).pgmap as { bytes_total?: unknown } | undefined;
+  return typeof pgmap?.bytes_total === 'number' ? pgmap.bytes_total : 0;
 }
 
 function parseJson(text: string): Record<string, unknown> {

@@ -2,8 +2,8 @@
 // through a TCP proxy the test cuts). It destroys its own guests after ha.selfFence.afterMs; the
 // primary, finding no BMC to power it off, recovers by policy `recover` only once the node's
 // self-fence bound (plus a margin) has passed since its last sign of life. No VM runs twice at
-// any time. When the network comes back the node reports itself fenced and runs nothing until
-// `pvc node ready`.
+// any time. When the network comes back the node reports itself fenced and, with ha.autoReturn,
+// the primary returns it to service and its VMs come back.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ZkStore } from '../../common/zk/store.ts';
@@ -12,6 +12,7 @@ import { proxyZkHosts, type TcpProxy } from '../helpers/tcp-proxy.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { connectStore, testAuth, uniqueClusterName } from '../helpers/zk.ts';
 import { requestPrimary } from '../../common/client/handover.ts';
+import { listFaults } from '../../common/client/ha.ts';
 
 const NODES = ['sf1', 'sf2', 'sf3'];
 const CUT = 'sf3';
@@ -32,7 +33,7 @@ beforeAll(async () => {
     baseDir: inject('testRunDir'),
     nodes: NODES,
     withoutBmc: [CUT],
-    ha: { fenceFailurePolicy: 'recover', checkIntervalMs: 100, selfFence: { afterMs: 1_500 } },
+    ha: { fenceFailurePolicy: 'recover', autoReturn: true, checkIntervalMs: 100, selfFence: { afterMs: 1_500 } },
     nodeSections: { [CUT]: { zookeeper: { hosts: proxied.hosts, user: testAuth.user, password: testAuth.password } } },
   });
   await ha.waitForCluster();
@@ -62,10 +63,14 @@ describe('self-fence of a node cut off from ZooKeeper', () => {
     expect(ha.violations).toEqual([]);
   }, 180_000);
 
-  it('back on the network it reports fenced, runs nothing, and returns on `node ready`', async () => {
+  it('back on the network it is returned by the primary (autoReturn) and its VMs come back', async () => {
+    const onCut = await ha.vmsOn(CUT, vms);
+    expect(onCut).toEqual([]);
     for (const proxy of proxies) proxy.restore();
-    await ha.bootAndReturn(CUT, vms, WAIT_MS);
+    await waitFor('the fence record removed by the primary', async () => (await ha.fence(CUT)) === null, WAIT_MS);
+    await waitFor(`${CUT} back in run`, async () => (await store.get(ha.layout.nodeStatus(CUT)))?.value.daemonState === 'run', WAIT_MS);
     await waitFor('the vms that came from it back home', async () => (await ha.vmsOn(CUT, vms)).length >= 3, WAIT_MS);
+    expect((await listFaults(store, ha.layout)).some((f) => f.kind === 'recovery' && f.message.includes('returned to service (ha.autoReturn)'))).toBe(true);
     await ha.waitAllRunning(vms, WAIT_MS);
     expect(ha.violations).toEqual([]);
   }, 180_000);

@@ -1,50 +1,10 @@
 // Network namespaces for real network tests: created by the test, named uniquely per test file
-// (a tag plus this process's PID), and deleted by the test even when it fails.
-import { existsSync } from 'node:fs';
-import { run, type RunResult } from '../../common/exec.ts';
-
-/** `ip netns` calls are quick netlink/mount operations; bound them anyway. */
-export const NETNS_COMMAND_TIMEOUT_MS = 15_000;
+// (a tag plus this process's PID), and deleted by the test even when it fails. The namespace
+// operations themselves are scripts/lib/netns.ts (the local cluster's network uses them too).
+export { NETNS_COMMAND_TIMEOUT_MS, addNetns, deleteNetns, execIn, ipIn, netnsExists, succeedsIn } from '../../scripts/lib/netns.ts';
 
 /** A namespace name unique to this test process: `pvc<tag><pid>`; tags keep files apart. */
 export function netnsName(tag: string): string {
   if (!/^[a-z][a-z0-9]{0,11}$/.test(tag)) throw new Error(`netns tag ${JSON.stringify(tag)}: use 1-12 lowercase letters and digits`);
   return `pvc${tag}${process.pid}`;
-}
-
-export function netnsExists(name: string): boolean {
-  return existsSync(`/run/netns/${name}`);
-}
-
-/** Creates the namespace (deleting a leftover of the same name first) with its loopback up. */
-export async function addNetns(name: string): Promise<void> {
-  if (netnsExists(name)) await deleteNetns(name);
-  await run('ip', ['netns', 'add', name], { timeoutMs: NETNS_COMMAND_TIMEOUT_MS });
-  await ipIn(name, ['link', 'set', 'lo', 'up']);
-}
-
-/** Deletes the namespace if it exists; its links go with it. */
-export async function deleteNetns(name: string): Promise<void> {
-  if (!netnsExists(name)) return;
-  await run('ip', ['netns', 'del', name], { timeoutMs: NETNS_COMMAND_TIMEOUT_MS });
-}
-
-/** `ip -n NS ...`. */
-export async function ipIn(name: string, args: readonly string[]): Promise<RunResult> {
-  return run('ip', ['-n', name, ...args], { timeoutMs: NETNS_COMMAND_TIMEOUT_MS });
-}
-
-/** Runs a program inside the namespace (`ip netns exec NS file args`). */
-export async function execIn(name: string, file: string, args: readonly string[], timeoutMs = NETNS_COMMAND_TIMEOUT_MS): Promise<RunResult> {
-  return run('ip', ['netns', 'exec', name, file, ...args], { timeoutMs });
-}
-
-/** True when a command run in the namespace exits 0 (a ping that answers, a port that connects). */
-export async function succeedsIn(name: string, file: string, args: readonly string[], timeoutMs = NETNS_COMMAND_TIMEOUT_MS): Promise<boolean> {
-  try {
-    await execIn(name, file, args, timeoutMs);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -42,23 +42,27 @@ async function addFileOsd(cli: CephCli, file: string, sizeBytes: number): Promis
   const uuid = randomUUID();
   const id = parseOsdId(await cli.cephPlain(spec, ['osd', 'new', uuid]));
   const osdSpec = { ...spec, subject: `osd.${id}` };
-  const where = await osdPaths(cli, id);
-  let started = false;
+  let where: OsdPaths | null = null;
+  let daemonMayRun = false;
+  let fileCreated = false;
   try {
+    where = await osdPaths(cli, id);
     mkdirSync(where.data, { recursive: true });
     await cli.cephPlain(osdSpec, ['auth', 'get-or-create', `osd.${id}`, 'mon', 'allow profile osd', 'mgr', 'allow profile osd', 'osd', 'allow *', '-o', where.keyring]);
     createSparseFile(file, sizeBytes);
+    fileCreated = true;
     const conf = ['--conf', cli.connection.confPath, '-i', String(id)];
     await cli.tool(osdSpec, 'ceph-osd', [...conf, '--mkfs', '--osd-uuid', uuid, '--osd-objectstore', 'bluestore', '--bluestore-block-path', file, '--bluestore-block-create', 'false']);
-    started = true;
+    daemonMayRun = true;
     await cli.tool(osdSpec, 'ceph-osd', conf);
     await waitOsd(cli, id, (osd) => osd?.up === true, 'up');
     return id;
   } catch (error) {
-    if (started) await stopOsdDaemon(cli, id).catch(() => undefined);
+    // Undo in reverse: no half-made OSD stays in the cluster map or on disk.
+    if (daemonMayRun) await stopOsdDaemon(cli, id).catch(() => undefined);
     await cli.cephPlain({ ...osdSpec, timeoutMs: cli.timeouts.cleanupMs }, ['osd', 'purge', String(id), '--yes-i-really-mean-it']).catch(() => undefined);
-    removeOsdFiles(where, id);
-    rmSync(file, { force: true });
+    if (where !== null) removeOsdFiles(where, id);
+    if (fileCreated) rmSync(file, { force: true });
     throw error;
   }
 }

@@ -31,10 +31,10 @@ export async function importVolume(driver: CephCliDriver, pool: string, name: st
   if (!path.isAbsolute(sourcePath)) throw new CephError('invalid', 'import', sourcePath, `source must be an absolute path, got ${JSON.stringify(sourcePath)}`);
   const sourceBytes = regularFileBytes(sourcePath);
   if (sourceBytes === null) throw new CephError('not-found', 'import', sourcePath, `source file ${sourcePath} does not exist or is not a regular file`);
+  const deadline = Date.now() + options.timeoutMs;
   // Checked first (one rbd call, ~40 ms) although rbd import would refuse an existing image too:
   // a failure after this point may then remove what is under the name, since it can only be ours.
   await refuseExisting(driver, pool, name, spec);
-  const deadline = Date.now() + options.timeoutMs;
   const cli = driver.cli;
   let mayHaveCreated = false;
   try {
