@@ -7,6 +7,7 @@ import { PvcError } from '../errors.ts';
 import { checkFullness } from '../storage/fullness.ts';
 import { parseReservationName, type StorageReservation } from '../zk/schema.ts';
 import { readStorageSettings } from './storage-settings.ts';
+import { joinInFlight } from './storage-shared-reads.ts';
 import { cephStep, type StorageTarget } from './storage-target.ts';
 
 /** More writes in flight into one pool than this is a leak, not a workload. */
@@ -40,7 +41,7 @@ export async function withReservation<T>(target: StorageTarget, reservation: Sto
   try {
     const [settings, usage, others] = await Promise.all([
       readStorageSettings(target),
-      cephStep(what, () => target.ceph.poolUsage()),
+      cephStep(what, () => joinInFlight(target.ceph, 'pool-usage', () => target.ceph.poolUsage())),
       inFlightBytes(target, reservation.pool, ownChild),
     ]);
     const pool = usage.find((u) => u.pool === reservation.pool);

@@ -8,6 +8,7 @@ import { VOLUME_MAX_SIZE_BYTES, VOLUME_MIN_SIZE_BYTES, assertStorageName, type V
 import { isZkError } from '../zk/store.ts';
 import { mustReadPool, mustReadSnapshot, mustReadVolume } from './storage-read.ts';
 import { withReservation } from './storage-reserve.ts';
+import { joinInFlight } from './storage-shared-reads.ts';
 import { cephErrorKind, cephFailed, cephStep, notRecorded, type StorageReadTarget, type StorageTarget } from './storage-target.ts';
 
 export function assertVolumeSize(ref: VolumeRef, sizeBytes: number): void {
@@ -77,7 +78,8 @@ export async function cloneVolume(target: StorageTarget, source: SnapshotRef, de
   await mustBeFreeVolume(target, dest);
   const what = `cannot clone ${snapshotRefText(source)} to ${volumeRefText(dest)}`;
   const image = { pool: source.pool, image: source.volume, snapshot: source.snapshot };
-  const snapshots = await cephStep(what, () => ceph.listSnapshots(source.pool, source.volume));
+  // Many clones of one golden image at once ask this together (storage-shared-reads.ts).
+  const snapshots = await cephStep(what, () => joinInFlight(ceph, `snapshots ${source.pool}/${source.volume}`, () => ceph.listSnapshots(source.pool, source.volume)));
   const inCeph = snapshots.find((s) => s.name === source.snapshot);
   if (!inCeph) throw new PvcError('not-found', `${what}: ceph has no snapshot ${snapshotRefText(source)} (pvc has its spec)`);
   const protectedSource = !inCeph.protected;

@@ -59,7 +59,7 @@ export async function setUpLocalNetwork(connection: Connection, fabric: LocalFab
       name: LOCAL_NETWORK.name,
       type: 'managed',
       vni: LOCAL_NETWORK.vni,
-      description: 'the local cluster network (npm run cluster)',
+      description: 'the local cluster network',
       domain: LOCAL_NETWORK.domain,
       ipv4: { subnet: LOCAL_NETWORK.subnet, gateway: LOCAL_NETWORK.gateway, dhcp: { start: LOCAL_NETWORK.dhcpStart, end: LOCAL_NETWORK.dhcpEnd } },
     });

@@ -126,7 +126,7 @@ export async function createLocalFabric(): Promise<LocalFabric> {
 }
 
 /**
- * pvcd's `network` section (real drivers in the node's namespace, FRR state in NETWORK_DIR) and
+ * pvcd's `network` section (real drivers in the node's namespace, FRR's folder under /run) and
  * `services` section (the namespace and floating-IP device default to the network's).
  */
 export function localNetworkSections(fabric: LocalFabric, node: string): Record<string, unknown> {

@@ -15,8 +15,8 @@ import { median, summary } from './stats.ts';
 import { forEachLimited, timeLongCommand, type StorageBench } from './storage-fixture.ts';
 
 const CLONES = 100;
-/** Clones in flight at once through the client: each costs ~4 short-lived rbd/ceph processes. */
-const CLONE_PARALLEL = 8;
+/** Clones in flight at once through the client: each costs 2-4 short-lived rbd/ceph processes (shared reads joined). */
+const CLONE_PARALLEL = 16;
 const SEQUENTIAL_CLONES = 20;
 const CLI_CLONES = 10;
 const RBD_BASELINE_CLONES = 10;

@@ -135,4 +135,23 @@ describe('high availability with real pvcd, ZooKeeper and BMCs', () => {
     expect(ha.fleet.overlaps()).toEqual([]);
     expect(ha.violations).toEqual([]);
   }, 240_000);
+
+  it('a wedged node (session alive, keepalive stuck) is found by its stale keepalive', async () => {
+    // A node whose pvcd holds its session but no longer writes its keepalive: played by the test's
+    // own session holding the alive ephemeral. It has no BMC, so the default policy leaves it down.
+    await store.create(ha.layout.node('wedged'), { name: 'wedged', role: 'hypervisor' });
+    const status = (await store.get(ha.layout.nodeStatus(NODES[0] as string)))?.value;
+    // Both at once: a status without its alive node would look like a lost session.
+    await store
+      .transaction()
+      .create(ha.layout.nodeAlive('wedged'), { pid: 4242, sessionId: store.sessionId() }, 'ephemeral')
+      .create(ha.layout.nodeStatus('wedged'), { ...(status as NonNullable<typeof status>), pid: 4242, keepaliveSeq: 9, coordinatorState: 'client', hypervisor: null })
+      .commit();
+    const fence = await waitFence('wedged', 'vms-left-down');
+    expect(fence.reason).toBe('keepalive-stale');
+    expect(fence.detail).toMatch(/its session lives but keepalive 9 has not moved for \d+ ms \(bound 3000 ms\)/);
+    expect(fence.steps.map((s) => [s.step, s.result])).toEqual([['power-off', 'skipped'], ['blocklist', 'skipped']]);
+    expect((await shown('wedged')).deadReason).toMatch(/^keepalive-stale: /);
+    await store.remove(ha.layout.nodeAlive('wedged'));
+  }, 240_000);
 });

@@ -113,14 +113,30 @@ describe('layout', () => {
         .replace(/^\/pvc\/c1/, '/pvc/<cluster>')
         .replace(/\/nodes\/hv1/, '/nodes/<node>')
         .replace(/\/hv1_\d{10}$/, '/<node>_<seq>')
-        .replace(/\/vms\/vm1/, '/vms/<vm>');
+        .replace(/\/vms\/vm1/, '/vms/<vm>')
+        .replace(/\/pools\/p1/, '/pools/<pool>')
+        .replace(/\/volumes\/v1/, '/volumes/<volume>')
+        .replace(/\/snapshots\/s1$/, '/snapshots/<snapshot>')
+        .replace(/\/osds\/\d+$/, '/osds/<osd>')
+        .replace(/\/reservations\/p1@\d{10}$/, '/reservations/<pool>@<seq>')
+        .replace(/\/networks\/lan/, '/networks/<network>')
+        .replace(/\/(reservations|leases)\/525400123456$/, '/$1/<mac>')
+        .replace(/\/acls\/ssh$/, '/acls/<acl>')
+        .replace(/\/faults\/f1$/, '/faults/<fault>');
+    const mac = '52:54:00:12:34:56';
     const refs = [
       layout.namespace(), layout.clusterRoot(), layout.schemaDir(), layout.schemaVersion(), layout.clusterInfo(), layout.nodesDir(),
       layout.node('hv1'), layout.nodeStatus('hv1'), layout.nodeAlive('hv1'), layout.coordinatorDir(), layout.electionDir(),
       layout.candidate('hv1_0000000001'), layout.primary(), layout.handover(), layout.vmsDir(), layout.vm('vm1'), layout.vmStatus('vm1'), layout.vmUnplaced('vm1'),
+      layout.storageDir(), layout.storageSettings(), layout.storageStatus(), layout.poolsDir(), layout.pool('p1'), layout.poolStatus('p1'),
+      layout.volumesDir('p1'), layout.volume('p1', 'v1'), layout.volumeStatus('p1', 'v1'), layout.snapshotsDir('p1', 'v1'), layout.snapshot('p1', 'v1', 's1'),
+      layout.osdsDir(), layout.osd(3), layout.reservationsDir(), layout.reservation('p1@0000000001'),
+      layout.networksDir(), layout.network('lan'), layout.networkReservationsDir('lan'), layout.networkReservation('lan', mac), layout.networkLeasesDir('lan'),
+      layout.networkLease('lan', mac), layout.networkAclsDir('lan'), layout.networkAcl('lan', 'ssh'), layout.clusterNetwork(),
+      layout.nodeBmc('hv1'), layout.nodeFence('hv1'), layout.haDir(), layout.maintenance(), layout.faultsDir(), layout.fault('f1'),
     ];
     for (const ref of refs) expect(described, ref.path).toContain(generic(ref.path));
-    expect(SCHEMA_DESCRIPTION.length).toBe(refs.length);
+    expect(new Set(refs.map((ref) => generic(ref.path)))).toEqual(described);
   });
 
   it('gives the last segment of a path', () => {
