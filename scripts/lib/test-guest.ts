@@ -7,17 +7,21 @@
 //   GUEST-STAYING, then GUEST-TICK up=<s> every 2 s        with `stay=1` on the cmdline
 //   GUEST-ACPI-POWER-BUTTON: powering off                  when the ACPI power button is pressed
 //   GUEST-POWEROFF                                         without stay=1, right after boot
+//   GUEST-WRITER boot=<id>, then GUEST-WRITE-ERROR n=<n>   with `diskwrite=1`: a record
+//       "W <boot id> <n>" is written and flushed to vda every 200 ms (sectors 8-71, in turn);
+//       the error line shows when a write fails (e.g. after Ceph blocklisted this QEMU)
 //
-// The result is cached in a folder (.state/guest by default) and reused when present. Builds run
+// The result is cached in a folder (.state/guest-<hash of the init files> by default, so a change
+// to the init script builds a new guest) and reused when present. Builds run
 // in a private temporary folder and are renamed into place at the end, so two test files that
 // build at once never see a half-written guest.
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { run } from '../../common/exec.ts';
 import { REPO_ROOT } from '../../common/templates.ts';
 
-export const DEFAULT_GUEST_DIR = path.join(REPO_ROOT, '.state', 'guest');
 
 /** Kernel command line for every test guest; `panic=-1` turns a guest panic into a quick exit. */
 export const GUEST_BASE_CMDLINE = 'console=ttyS0 quiet panic=-1';
@@ -69,6 +73,7 @@ for i in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/vda ] && break; sleep 0.2; done
 echo "GUEST-NICS: $(ls /sys/class/net | tr "\\n" " ")"; [ -b /dev/vda ] && echo "GUEST-DISK: vda first line: $(head -n1 /dev/vda | head -c 64)"
 case "$CMD" in *net=dhcp*) ip link set eth0 up; udhcpc -i eth0 -n -q -t 5 -s /bin/udhcpc.sh 2>&1 | tail -3;; esac
 case "$CMD" in *marker_url=*) U=\${CMD##*marker_url=}; U=\${U%% *}; echo "GUEST-HTTP: $(wget -q -O - $U)";; esac
+case "$CMD" in *diskwrite=1*) B=$(cut -c1-8 /proc/sys/kernel/random/boot_id); echo "GUEST-WRITER boot=$B"; (n=0; while true; do n=$((n+1)); printf "W %s %08d\\n" $B $n | dd of=/dev/vda bs=512 seek=$((8 + n % 64)) conv=notrunc,fsync 2>/dev/null || echo "GUEST-WRITE-ERROR n=$n"; sleep 0.2; done) & ;; esac
 case "$CMD" in *stay=1*) echo GUEST-STAYING; while true; do echo "GUEST-TICK up=$(cut -d" " -f1 /proc/uptime)"; sleep 2; done;; esac
 echo GUEST-POWEROFF; poweroff -f
 `;
@@ -85,6 +90,10 @@ ifconfig $interface $ip netmask \${subnet:-255.255.255.0} up
 [ -n "$router" ] && route add default gw \${router%% *}
 echo "udhcpc: bound $ip"
 `;
+
+/** Changes with the init files, so that a guest built from older ones is never reused. */
+const GUEST_BUILD_ID = createHash('sha256').update(INIT_SCRIPT).update(POWER_BUTTON_SCRIPT).update(UDHCPC_SCRIPT).update(JSON.stringify(MODULES)).digest('hex').slice(0, 8);
+export const DEFAULT_GUEST_DIR = path.join(REPO_ROOT, '.state', `guest-${GUEST_BUILD_ID}`);
 
 /** The guest in `dir`, built first when it is missing. Idempotent; safe to call from parallel test files. */
 export async function ensureTestGuest(dir: string = DEFAULT_GUEST_DIR): Promise<TestGuest> {
