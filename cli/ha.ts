@@ -65,7 +65,10 @@ export function registerClusterHa(cluster: Command): void {
       await render(doc, format, () => formatFields([['maintenance', doc.on ? 'on (no automatic fencing)' : 'off']]));
     });
 
-  const fault = cluster.command('fault').description('list and acknowledge the fault log (fences, recoveries, failures)');
+  const fault = cluster
+    .command('fault')
+    .description('list and acknowledge the fault log (fences, recoveries, failures)')
+    .addHelpText('after', examples(['pvc cluster fault list', 'pvc cluster fault ack --all']));
   fault
     .command('list')
     .description('list faults, oldest first')

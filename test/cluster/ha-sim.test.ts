@@ -3,7 +3,8 @@
 // BMC (confirmed by reading the power back), its VMs restart elsewhere, it stays fenced after it
 // boots until `pvc node ready`, and its VMs come back. Faults: pvcd SIGKILL, a frozen primary
 // (SIGSTOP, woken later), an unreachable BMC (VMs left down by the default policy, released once
-// the node boots and destroys them itself), and the primary killed while it fences. Checked
+// the node boots and destroys them itself), the primary killed while it fences, and a wedged
+// node (session alive, keepalive stuck) found by its stale keepalive. Checked
 // every 50 ms throughout: no VM runs on two nodes. At the end: the primary journals never
 // overlapped. Real libvirt + Ceph scenarios are not here (RBD disks are not wired to VMs yet).
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
