@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import crypto from 'node:crypto';
 import zookeeper from 'node-zookeeper-client';
+import './receive-buffer-fix.ts';
 import { PvcError, errorMessage } from '../errors.ts';
 import type { ZRef } from './schema.ts';
 import { decode, encode } from './codec.ts';
