@@ -13,18 +13,16 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { returnFencedNode } from '../../common/client/ha.ts';
-import { setNodeDomainState } from '../../common/client/node-domain.ts';
 import type { VmSpec } from '../../common/zk/schema.ts';
 import type { ZkStore } from '../../common/zk/store.ts';
 import type { CephCliDriver } from '../../daemon/drivers/ceph/ceph-cli.ts';
 import { IpmitoolDriver } from '../../daemon/drivers/ipmi/ipmitool.ts';
-import type { PowerState } from '../../daemon/drivers/ipmi/port.ts';
 import { BmcFleet } from '../../scripts/lib/ipmi-bmc.ts';
 import { findFreePorts } from '../../scripts/lib/ports.ts';
 import { CEPH_SETUP_TIMEOUT_MS, TEST_POOL_SETTINGS, sharedCephDriver, uniqueCephName } from '../helpers/ceph.ts';
 import { readConsole, waitForConsoleLine } from '../helpers/guest-domain.ts';
 import { GUEST_READY_TIMEOUT_MS, startLibvirtPair, type LibvirtPair } from '../helpers/libvirt-pair.ts';
+import { actOutPower, bootAndReturn } from '../helpers/ha-power.ts';
 import { PvcdFleet } from '../helpers/pvcd-fleet.ts';
 import { guestVmSpec } from '../helpers/vm-fixtures.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -49,17 +47,6 @@ const consoleDirs = new Map<string, string>();
 const indexOf = (node: string) => NODES.indexOf(node as (typeof NODES)[number]) as 0 | 1;
 const consoleOf = (node: string, vm: string) => path.join(consoleDirs.get(node) as string, `${vm}.log`);
 
-async function actOutPower(node: string, state: PowerState): Promise<void> {
-  if (state === 'on') {
-    fleet.start(node);
-    return;
-  }
-  fleet.signal(node, 'SIGCONT');
-  fleet.signal(node, 'SIGKILL');
-  const driver = pair.drivers[indexOf(node)];
-  for (const domain of await driver.listDomains()) if (domain.state !== 'shutoff') await driver.destroy(domain.name).catch(() => undefined);
-  await fleet.waitExit(node, 10_000);
-}
 
 /** The boot ids of the records in the volume's ring, from a full export of the volume. */
 async function ringBoots(volume: string): Promise<Map<string, number>> {
@@ -101,14 +88,6 @@ async function runningNode(vm: string, notOn: string | null): Promise<string> {
   }, WAIT_MS);
 }
 
-/** The fenced node boots (BMC power on starts its pvcd) and returns to service. */
-async function bootAndReturn(node: string): Promise<void> {
-  await new IpmitoolDriver().powerOn(bmcs.target(node));
-  await waitFor(`${node} reporting fenced`, async () => (await store.get(fleet.layout.nodeStatus(node)))?.value.daemonState === 'fenced' && (await store.stat(fleet.layout.nodeAlive(node))) !== null, WAIT_MS);
-  await returnFencedNode(store, fleet.layout, node);
-  await setNodeDomainState(store, fleet.layout, node, 'ready', { waitMs: 0 });
-  await waitFor(`${node} in run`, async () => (await store.get(fleet.layout.nodeStatus(node)))?.value.daemonState === 'run', WAIT_MS);
-}
 
 async function newBootOn(node: string, vm: string, oldBoot: string): Promise<string> {
   const line = await waitFor(`${vm} writing on ${node} with a new boot`, async () => {
@@ -136,7 +115,7 @@ beforeAll(async () => {
   dir = path.join(inject('testRunDir'), `harbd-${process.pid}`);
   pair = await startLibvirtPair(dir, NODES);
   fleet = new PvcdFleet(inject('zkHosts'), uniqueClusterName('harbd'), store, { baseDir: inject('testRunDir') });
-  bmcs = await BmcFleet.start({ dir: path.join(dir, 'bmc'), nodes: NODES, password: 'harbd-bmc-secret', onPower: actOutPower });
+  bmcs = await BmcFleet.start({ dir: path.join(dir, 'bmc'), nodes: NODES, password: 'harbd-bmc-secret', onPower: actOutPower(fleet, pair, NODES) });
   const ports = await findFreePorts(NODES.length);
   NODES.forEach((node, i) => {
     const consoleLogDir = path.join(dir, `console-${node}`);
@@ -191,7 +170,7 @@ describe('high availability with real Ceph: the disk proves the old node stopped
     bmcs.setUnreachable(first, false);
     await new IpmitoolDriver().powerOff(bmcs.target(first)).catch(() => undefined);
     await waitFor(`${first} powered off`, () => bmcs.power(first) === 'off', 30_000);
-    await bootAndReturn(first);
+    await bootAndReturn(store, fleet, bmcs, first, WAIT_MS);
   }, 400_000);
 
   it('a frozen pvcd (SIGSTOP) with a working BMC: powered off, the VM runs elsewhere, the disk has only the new boot', async () => {

@@ -10,16 +10,13 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { returnFencedNode } from '../../common/client/ha.ts';
-import { setNodeDomainState } from '../../common/client/node-domain.ts';
 import type { Fence, FenceOutcome } from '../../common/zk/schema.ts';
 import type { ZkStore } from '../../common/zk/store.ts';
-import { IpmitoolDriver } from '../../daemon/drivers/ipmi/ipmitool.ts';
-import type { PowerState } from '../../daemon/drivers/ipmi/port.ts';
 import { BmcFleet } from '../../scripts/lib/ipmi-bmc.ts';
 import { findFreePorts } from '../../scripts/lib/ports.ts';
 import { readConsole, waitForConsoleLine } from '../helpers/guest-domain.ts';
 import { GUEST_READY_TIMEOUT_MS, startLibvirtPair, type LibvirtPair } from '../helpers/libvirt-pair.ts';
+import { actOutPower, bootAndReturn } from '../helpers/ha-power.ts';
 import { PvcdFleet } from '../helpers/pvcd-fleet.ts';
 import { guestVmSpec } from '../helpers/vm-fixtures.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -59,23 +56,13 @@ async function runningTwice(): Promise<boolean> {
   return (await runsOn(a)) && (await runsOn(b)) && (await runsOn(a));
 }
 
-async function actOutPower(node: string, state: PowerState): Promise<void> {
-  if (state === 'on') {
-    fleet.start(node);
-    return;
-  }
-  fleet.signal(node, 'SIGKILL');
-  const driver = pair.drivers[indexOf(node)];
-  for (const domain of await driver.listDomains()) if (domain.state !== 'shutoff') await driver.destroy(domain.name).catch(() => undefined);
-  await fleet.waitExit(node, 10_000);
-}
 
 beforeAll(async () => {
   store = await connectStore(inject('zkHosts'));
   const dir = path.join(inject('testRunDir'), `halv-${process.pid}`);
   pair = await startLibvirtPair(dir, NODES);
   fleet = new PvcdFleet(inject('zkHosts'), uniqueClusterName('halv'), store, { baseDir: inject('testRunDir') });
-  bmcs = await BmcFleet.start({ dir: path.join(dir, 'bmc'), nodes: NODES, password: 'halv-bmc-secret', onPower: actOutPower });
+  bmcs = await BmcFleet.start({ dir: path.join(dir, 'bmc'), nodes: NODES, password: 'halv-bmc-secret', onPower: actOutPower(fleet, pair, NODES) });
   const ports = await findFreePorts(NODES.length);
   NODES.forEach((node, i) => {
     const consoleLogDir = path.join(dir, `console-${node}`);
@@ -121,15 +108,6 @@ async function waitFence(node: string, outcome: FenceOutcome): Promise<Fence> {
   }, WAIT_MS);
 }
 
-/** The fenced node boots (BMC power on starts its pvcd) and returns to service. */
-async function bootAndReturn(node: string): Promise<void> {
-  await new IpmitoolDriver().powerOn(bmcs.target(node));
-  await waitFor(`${node} reporting fenced`, async () => (await store.get(fleet.layout.nodeStatus(node)))?.value.daemonState === 'fenced' && (await store.stat(fleet.layout.nodeAlive(node))) !== null, WAIT_MS);
-  expect(await runningOn()).not.toContain(node);
-  await returnFencedNode(store, fleet.layout, node);
-  await setNodeDomainState(store, fleet.layout, node, 'ready', { waitMs: 0 });
-  await waitFor(`${node} in run`, async () => (await store.get(fleet.layout.nodeStatus(node)))?.value.daemonState === 'run', WAIT_MS);
-}
 
 describe('high availability with real libvirtd, QEMU and BMCs', () => {
   it('pvcd SIGKILL: the node is powered off and the guest boots on the other node', async () => {
@@ -150,7 +128,7 @@ describe('high availability with real libvirtd, QEMU and BMCs', () => {
 
   it('a frozen pvcd (SIGSTOP): the node is powered off and the guest boots on the other node', async () => {
     const fenced = (await store.get(fleet.layout.vm(VM)))?.value.lastNode as string;
-    await bootAndReturn(fenced);
+    await bootAndReturn(store, fleet, bmcs, fenced, WAIT_MS, async () => expect(await runningOn()).not.toContain(fenced));
     // `node ready` sends the guest back to its lastNode by live migration.
     expect(await guestNode()).toBe(fenced);
     await waitFor('the guest back home', async () => (await runningOn()).join() === fenced, WAIT_MS);
