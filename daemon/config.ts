@@ -41,8 +41,24 @@ const ConfigDoc = z.strictObject({
       user: z.string().min(1),
       password: z.string().min(1).optional(),
       passwordFile: z.string().min(1).optional(),
+      /**
+       * The daemons' own identity (docs/zk-schema.md "ACLs"): pvcd adds it to its session and
+       * stores the BMC password readable by it alone, so a CLI with `user` cannot read it.
+       */
+      daemonUser: z.string().min(1).optional(),
+      daemonPassword: z.string().min(1).optional(),
+      daemonPasswordFile: z.string().min(1).optional(),
     })
-    .refine((zk) => (zk.password === undefined) !== (zk.passwordFile === undefined), 'set exactly one of password and passwordFile'),
+    .refine((zk) => (zk.password === undefined) !== (zk.passwordFile === undefined), 'set exactly one of password and passwordFile')
+    .refine((zk) => zk.daemonUser !== undefined || (zk.daemonPassword === undefined && zk.daemonPasswordFile === undefined), {
+      message: 'daemonPassword and daemonPasswordFile need daemonUser',
+      path: ['daemonUser'],
+    })
+    .refine((zk) => zk.daemonUser === undefined || (zk.daemonPassword === undefined) !== (zk.daemonPasswordFile === undefined), {
+      message: 'with daemonUser set exactly one of daemonPassword and daemonPasswordFile',
+      path: ['daemonUser'],
+    })
+    .refine((zk) => zk.daemonUser === undefined || zk.daemonUser !== zk.user, { message: 'must differ from zookeeper.user', path: ['daemonUser'] }),
   timeouts: z
     .strictObject({
       /** ZooKeeper session timeout; also bounds how fast a dead primary is replaced. */
@@ -169,7 +185,7 @@ export function validateConfig(raw: unknown, source: string): PvcdConfig {
     const problems = result.error.issues.map((issue) => {
       const where = issue.path.map(String).join('.') || '(top level)';
       // Secrets are never echoed back.
-      const value = issue.path.some((key) => String(key).startsWith('password')) ? undefined : valueAt(raw, issue.path);
+      const value = issue.path.some((key) => /password/i.test(String(key))) ? undefined : valueAt(raw, issue.path);
       return `${where}: ${issue.message}${value === undefined ? '' : ` (got ${JSON.stringify(value)})`}`;
     });
     throw new PvcError('bad-input', `invalid pvcd config ${source}: ${problems.join('; ')}`);
@@ -186,8 +202,10 @@ export function validateConfig(raw: unknown, source: string): PvcdConfig {
   }
   checkSelfFenceBound(config, source);
   const runnableStopTimeoutMs = runnableStopBudget(config, source);
-  const password = config.zookeeper.password ?? readPasswordFile(config.zookeeper.passwordFile as string, source);
-  return { ...config, timeouts: { ...config.timeouts, runnableStopTimeoutMs }, zookeeper: { ...config.zookeeper, password } };
+  const password = config.zookeeper.password ?? readPasswordFile(config.zookeeper.passwordFile as string, source, 'passwordFile');
+  const { daemonUser, daemonPasswordFile } = config.zookeeper;
+  const daemonPassword = daemonUser === undefined ? undefined : (config.zookeeper.daemonPassword ?? readPasswordFile(daemonPasswordFile as string, source, 'daemonPasswordFile'));
+  return { ...config, timeouts: { ...config.timeouts, runnableStopTimeoutMs }, zookeeper: { ...config.zookeeper, password, daemonPassword } };
 }
 
 /**
@@ -228,14 +246,14 @@ function readConfigFile(path: string): Record<string, unknown> {
   return doc as Record<string, unknown>;
 }
 
-function readPasswordFile(path: string, source: string): string {
+function readPasswordFile(path: string, source: string, key: 'passwordFile' | 'daemonPasswordFile'): string {
   try {
     const password = readFileSync(path, 'utf8').trim();
     if (password) return password;
   } catch (error) {
-    throw new PvcError('bad-input', `invalid pvcd config ${source}: cannot read zookeeper.passwordFile ${path}: ${errorMessage(error)}`);
+    throw new PvcError('bad-input', `invalid pvcd config ${source}: cannot read zookeeper.${key} ${path}: ${errorMessage(error)}`);
   }
-  throw new PvcError('bad-input', `invalid pvcd config ${source}: zookeeper.passwordFile ${path} is empty`);
+  throw new PvcError('bad-input', `invalid pvcd config ${source}: zookeeper.${key} ${path} is empty`);
 }
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {

@@ -13,16 +13,29 @@ const plain = (max: number) => z.string().min(1).max(max).refine((s) => !CONTROL
 const BMC_HOST = /^[A-Za-z0-9.:_-]{1,253}$/;
 
 /**
- * How the primary reaches a node's BMC. Secret: stored apart from the node's spec so no view
- * reads it by accident; shown by clients only as host, port and user; never logged.
+ * How the primary reaches a node's BMC, without the password: readable by every client (`pvc
+ * node info` may show it). `password` is only ever found in documents written before the
+ * password moved to BmcSecretDoc; the node's pvcd rewrites such a document without it at start.
  */
 export const BmcDoc = z.strictObject({
   host: z.string().regex(BMC_HOST, 'must be a host name or an ip address'),
   port: z.number().int().min(1).max(65_535),
   username: plain(64),
+  password: plain(128).optional(),
+});
+export type BmcPublic = z.infer<typeof BmcDoc>;
+
+/**
+ * The BMC password, in its own znode so that it can carry the daemon-only ACL (docs/zk-schema.md
+ * "ACLs"); never shown by a client, never logged.
+ */
+export const BmcSecretDoc = z.strictObject({
   password: plain(128),
 });
-export type Bmc = z.infer<typeof BmcDoc>;
+export type BmcSecret = z.infer<typeof BmcSecretDoc>;
+
+/** The whole BMC as pvcd holds it in memory (from its config, or both znodes read by the fencer). */
+export type Bmc = Omit<BmcPublic, 'password'> & BmcSecret;
 
 /** Why a node was fenced. */
 export const FENCE_REASONS = [

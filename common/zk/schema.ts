@@ -244,8 +244,10 @@ export class ZkLayout {
   }
   clusterNetwork(): ZRef<network.ClusterNetwork> { return ref(`${this.root}/cluster-network`, network.ClusterNetworkDoc); }
 
-  /** The node's BMC address and credentials (secret: see ha-schema.ts BmcDoc). */
-  nodeBmc(name: string): ZRef<ha.Bmc> { return ref(`${this.node(name).path}/bmc`, ha.BmcDoc); }
+  /** The node's BMC address and user, without the password (see ha-schema.ts BmcDoc). */
+  nodeBmc(name: string): ZRef<ha.BmcPublic> { return ref(`${this.node(name).path}/bmc`, ha.BmcDoc); }
+  /** The node's BMC password, under the daemon-only ACL when pvcd has a daemon identity. */
+  nodeBmcSecret(name: string): ZRef<ha.BmcSecret> { return ref(`${this.node(name).path}/bmc-secret`, ha.BmcSecretDoc); }
   /** Present while the node is fenced: why, and each fence step's result. */
   nodeFence(name: string): ZRef<ha.Fence> { return ref(`${this.node(name).path}/fence`, ha.FenceDoc); }
   /** Created on first use (by the primary's fencing or a client), not by a migration. */
@@ -343,7 +345,8 @@ export const SCHEMA_DESCRIPTION: ReadonlyArray<{ path: string; kind: ZnodeKind; 
   { path: '/pvc/<cluster>/networks/<network>/acls', kind: 'persistent', writer: 'clients, with the network', holds: '{}' },
   { path: '/pvc/<cluster>/networks/<network>/acls/<acl>', kind: 'persistent', writer: 'clients (network acl add, remove)', holds: 'NetworkAcl' },
   { path: '/pvc/<cluster>/cluster-network', kind: 'persistent', writer: 'pvcd migrations (migration 4); pvc cluster network set', holds: 'ClusterNetwork' },
-  { path: '/pvc/<cluster>/nodes/<node>/bmc', kind: 'persistent', writer: 'pvcd of <node> on start, from its config (secret)', holds: 'Bmc' },
+  { path: '/pvc/<cluster>/nodes/<node>/bmc', kind: 'persistent', writer: 'pvcd of <node> on start, from its config (host, port, user; no password)', holds: 'Bmc' },
+  { path: '/pvc/<cluster>/nodes/<node>/bmc-secret', kind: 'persistent', writer: 'pvcd of <node> on start, from its config (secret; daemon-only ACL when pvcd has a daemon identity)', holds: 'BmcSecret' },
   { path: '/pvc/<cluster>/nodes/<node>/fence', kind: 'persistent', writer: 'the primary (fencing), or <node> itself on a self-fence; removed by pvc node ready', holds: 'Fence' },
   { path: '/pvc/<cluster>/ha', kind: 'persistent', writer: 'the primary (fencing) or a client, on first use', holds: '{}' },
   { path: '/pvc/<cluster>/ha/maintenance', kind: 'persistent', writer: 'pvc cluster maintenance on|off', holds: 'Maintenance' },

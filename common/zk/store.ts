@@ -4,27 +4,24 @@
 // transactions, watches that re-arm, and a new session (with ephemerals re-created and
 // watches re-armed) after the old one expires.
 import { EventEmitter } from 'node:events';
-import crypto from 'node:crypto';
 import zookeeper from 'node-zookeeper-client';
 import './receive-buffer-fix.ts';
 import { PvcError, errorMessage } from '../errors.ts';
 import type { ZRef } from './schema.ts';
 import { decode, encode } from './codec.ts';
 import { Transaction, type CreateKind, type TxOp } from './transaction.ts';
+import { digestId, notAuthorized, type NodeAcl, type ZkAuth } from './auth.ts';
 
-export { Transaction, type CreateKind, type TxOp };
+export { Transaction, digestId, type CreateKind, type TxOp, type NodeAcl, type ZkAuth };
 
 const { ACL, Id, Permission, CreateMode, Exception } = zookeeper;
-
-export interface ZkAuth {
-  user: string;
-  password: string;
-}
 
 export interface StoreOptions {
   /** host:port[,host:port...] */
   hosts: string;
   auth: ZkAuth;
+  /** pvcd's own identity, added beside `auth`: alone in the ACL of 'daemon' nodes (else they get the cluster ACL). */
+  daemonAuth?: ZkAuth;
   sessionTimeoutMs: number;
   /** How long to wait for the first session before saying ZooKeeper is unreachable. */
   connectTimeoutMs: number;
@@ -68,11 +65,6 @@ export function isZkError(error: unknown, code: ZkCode): boolean {
  */
 export function isTransientError(error: unknown): boolean {
   return isZkError(error, 'CONNECTION_LOSS') || (error instanceof PvcError && error.code === 'unreachable');
-}
-
-export function digestId(auth: ZkAuth): string {
-  const hash = crypto.createHash('sha1').update(`${auth.user}:${auth.password}`).digest('base64');
-  return `${auth.user}:${hash}`;
 }
 
 type RawClient = zookeeper.Client;
@@ -167,9 +159,14 @@ export class ZkStore extends EventEmitter {
   }
 
   /** Creates a node with pvc's ACL; returns the created path (which differs for sequential nodes). */
-  async create<T>(ref: ZRef<T>, value: T, kind: CreateKind = 'persistent'): Promise<string> {
+  async create<T>(ref: ZRef<T>, value: T, kind: CreateKind = 'persistent', acl: NodeAcl = 'cluster'): Promise<string> {
     const data = encode(ref, value);
-    return this.call<string>('create', ref.path, (c, cb) => c.create(ref.path, data, this.acls, createMode(kind), cb));
+    return this.call<string>('create', ref.path, (c, cb) => c.create(ref.path, data, this.aclsFor(acl), createMode(kind), cb));
+  }
+
+  /** Replaces an existing node's ACL (ZooKeeper asks for ADMIN on it), e.g. after the daemon identity was added. */
+  async setAcl(ref: ZRef<unknown>, acl: NodeAcl): Promise<void> {
+    await this.call<void>('setACL', ref.path, (c, cb) => c.setACL(ref.path, this.aclsFor(acl), -1, (e) => cb(e)));
   }
 
   /** Creates a node unless it exists; true when this call created it. */
@@ -211,14 +208,14 @@ export class ZkStore extends EventEmitter {
    * node is missing) and returns the new one, or SKIP to write nothing. On a version conflict
    * the read and `change` run again, up to CAS_MAX_ATTEMPTS times.
    */
-  async update<T>(ref: ZRef<T>, change: (current: T | undefined) => T | typeof SKIP): Promise<T | undefined> {
+  async update<T>(ref: ZRef<T>, change: (current: T | undefined) => T | typeof SKIP, acl: NodeAcl = 'cluster'): Promise<T | undefined> {
     for (let attempt = 1; attempt <= CAS_MAX_ATTEMPTS; attempt += 1) {
       const current = await this.get(ref);
       const next = change(current?.value);
       if (next === SKIP) return current?.value;
       try {
         if (current) await this.set(ref, next, current.version);
-        else await this.create(ref, next);
+        else await this.create(ref, next, 'persistent', acl);
         return next;
       } catch (error) {
         // Lost a race: changed (BAD_VERSION), created (NODE_EXISTS) or removed (NO_NODE on set)
@@ -300,6 +297,11 @@ export class ZkStore extends EventEmitter {
       });
       client.close();
     });
+  }
+
+  private aclsFor(acl: NodeAcl): InstanceType<typeof ACL>[] {
+    const daemon = acl === 'daemon' ? this.options.daemonAuth : undefined;
+    return daemon ? [new ACL(Permission.ALL, new Id('digest', digestId(daemon)))] : this.acls;
   }
 
   private namespaceAcls(): InstanceType<typeof ACL>[] {
@@ -469,7 +471,7 @@ function openSession(options: StoreOptions): Promise<RawClient> {
     // a lost connection behind seconds of backoff.
     retries: 0,
   });
-  client.addAuthInfo('digest', Buffer.from(`${options.auth.user}:${options.auth.password}`));
+  for (const auth of [options.auth, ...(options.daemonAuth ? [options.daemonAuth] : [])]) client.addAuthInfo('digest', Buffer.from(`${auth.user}:${auth.password}`));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       client.close();
@@ -481,10 +483,6 @@ function openSession(options: StoreOptions): Promise<RawClient> {
     });
     client.connect();
   });
-}
-
-function notAuthorized(op: string, path: string, auth: ZkAuth, cause: unknown): PvcError {
-  return new PvcError('not-authorized', `zookeeper refused ${op} ${path} for user ${JSON.stringify(auth.user)}: wrong user or password`, { cause });
 }
 
 function createMode(kind: CreateKind): number {

@@ -21,14 +21,20 @@ import { planFence } from '../reconcile/fence-plan.ts';
 import { monotonicNowMs } from '../runtime/primary-lease.ts';
 import { Reconciler } from '../runtime/reconciler.ts';
 import { releaseVms } from './fence-recovery.ts';
+import { readBmcTarget } from './bmc-target.ts';
 import { blocklistStep, powerOffStep, type FenceStorage, type StepOutcome } from './fence-steps.ts';
 import type { PrimaryContext, Runnable } from './runnables.ts';
 
 const RETRY_DELAY_MS = 500;
 /** A fence has at most six steps; more in one pass means records keep changing under us. */
 const MAX_FENCE_ACTIONS_PER_PASS = 12;
-/** Added to the self-fence bound before recovering without a confirmed power off: the node's destroy calls. */
-export const SELF_FENCE_MARGIN_MS = 1_000;
+/**
+ * Added to the self-fence bound before recovering without a confirmed power off: the node's own
+ * check interval and its destroy calls (`virsh destroy` takes ~1.6 s here), on a loaded machine.
+ * 1 s was seen to be too short: a clean-clone test run beside another suite had guests of a
+ * cut-off node still running 2.4 s after the recovery started them elsewhere.
+ */
+export const SELF_FENCE_MARGIN_MS = 4_000;
 
 export interface FencingDeps {
   store: ZkStore;
@@ -174,7 +180,13 @@ export class FencingRunnable implements Runnable {
           this.wakeAt(action.untilMs);
           return true;
         case 'power-off': {
-          const bmc = (await store.get(layout.nodeBmc(node)))?.value ?? null;
+          const read = await readBmcTarget(store, layout, node);
+          if (read.kind === 'unusable') {
+            this.log.warn({ node, err: read.detail }, 'fence: cannot power the node off');
+            fence = await this.append(fence, 'power-off', { result: 'failed', detail: read.detail });
+            break;
+          }
+          const bmc = read.kind === 'found' ? read.bmc : null;
           this.log.info({ node, bmc: bmc ? `${bmc.host}:${bmc.port}` : null }, 'fence: powering the node off');
           fence = await this.append(fence, 'power-off', await powerOffStep(this.deps.ipmi, bmc, ha.powerOffConfirmMs, this.log, () => this.mayAct()));
           break;

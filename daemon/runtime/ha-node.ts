@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { PvcError, errorMessage } from '../../common/errors.ts';
-import type { Bmc, ZkLayout } from '../../common/zk/schema.ts';
-import { SKIP, type ZkStore } from '../../common/zk/store.ts';
+import type { Bmc, BmcSecret, ZRef, ZkLayout } from '../../common/zk/schema.ts';
+import { SKIP, type NodeAcl, type ZkStore } from '../../common/zk/store.ts';
 import type { PvcdConfig } from '../config.ts';
 
 /** The BMC document from the config; the password file is read here, at start. */
@@ -23,14 +23,39 @@ export function bmcFromConfig(config: PvcdConfig): Bmc | null {
   return { host: bmc.host, port: bmc.port, username: bmc.username, password };
 }
 
-/** Writes /nodes/<node>/bmc when the config has one and it differs; logs host and port only. */
+/**
+ * Writes /nodes/<node>/bmc (host, port, user) and /nodes/<node>/bmc-secret (the password, under
+ * the daemon-only ACL when this pvcd has a daemon identity) when the config has a BMC and they
+ * differ; logs host and port only. The password is written first, so the fencer never finds
+ * the public part without it.
+ */
 export async function publishBmc(store: ZkStore, layout: ZkLayout, config: PvcdConfig, log: Logger): Promise<void> {
   const bmc = bmcFromConfig(config);
   if (!bmc) return;
+  // pvcd's store holds the daemon identity exactly when its config names one (runtime/pvcd.ts).
+  const acl = config.zookeeper.daemonUser === undefined ? 'cluster' : 'daemon';
+  await publishBmcSecret(store, layout.nodeBmcSecret(config.node), bmc.password, acl);
+  const shown = { host: bmc.host, port: bmc.port, username: bmc.username };
   await store.update(layout.nodeBmc(config.node), (current) =>
-    current && current.host === bmc.host && current.port === bmc.port && current.username === bmc.username && current.password === bmc.password ? SKIP : bmc,
+    // A document of an older pvcd may still hold the password: rewriting it drops it.
+    current && current.host === shown.host && current.port === shown.port && current.username === shown.username && current.password === undefined ? SKIP : shown,
   );
-  log.info({ bmc: `${bmc.host}:${bmc.port}` }, 'bmc published');
+  log.info({ bmc: `${bmc.host}:${bmc.port}`, secretAcl: acl }, 'bmc published');
+}
+
+async function publishBmcSecret(store: ZkStore, ref: ZRef<BmcSecret>, password: string, acl: NodeAcl): Promise<void> {
+  try {
+    await store.update(ref, (current) => (current?.password === password ? SKIP : { password }), acl);
+  } catch (error) {
+    // Written under the daemon ACL by a pvcd whose daemon identity has since changed or been
+    // removed: unreadable now, but its parent lets the cluster identity delete it.
+    if (!(error instanceof PvcError && error.code === 'not-authorized')) throw error;
+    await store.removeIfPresent(ref);
+    await store.create(ref, { password }, 'persistent', acl);
+  }
+  // A secret written before the daemon identity was configured (or after it was dropped) gets
+  // the ACL the config asks for now.
+  await store.setAcl(ref, acl);
 }
 
 /** The self-fence bound, or null when this node does not fence itself (`auto`: only without a BMC). */

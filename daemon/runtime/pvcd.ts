@@ -61,6 +61,7 @@ export class Pvcd {
     const store = await ZkStore.connect({
       hosts: config.zookeeper.hosts,
       auth: { user: config.zookeeper.user, password: config.zookeeper.password },
+      ...(config.zookeeper.daemonUser && config.zookeeper.daemonPassword ? { daemonAuth: { user: config.zookeeper.daemonUser, password: config.zookeeper.daemonPassword } } : {}),
       sessionTimeoutMs: timeouts.sessionTimeoutMs,
       connectTimeoutMs: timeouts.connectTimeoutMs,
       requestTimeoutMs: timeouts.requestTimeoutMs,

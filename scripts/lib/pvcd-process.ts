@@ -23,6 +23,8 @@ export interface PvcdSpec {
   hosts: string;
   user: string;
   password: string;
+  /** pvcd's own ZooKeeper identity (zookeeper.daemonUser/daemonPassword); absent: none. */
+  daemonAuth?: { user: string; password: string };
   sessionTimeoutMs?: number;
   keepaliveIntervalMs?: number;
   /** Coordinators write a primary journal (start/tick/stop lines) when set. */
@@ -51,7 +53,12 @@ export function pvcdConfigDoc(spec: PvcdSpec): Record<string, unknown> {
     cluster: spec.cluster,
     node: spec.node,
     role: spec.role,
-    zookeeper: { hosts: spec.hosts, user: spec.user, password: spec.password },
+    zookeeper: {
+      hosts: spec.hosts,
+      user: spec.user,
+      password: spec.password,
+      ...(spec.daemonAuth ? { daemonUser: spec.daemonAuth.user, daemonPassword: spec.daemonAuth.password } : {}),
+    },
     timeouts: {
       ...(spec.sessionTimeoutMs ? { sessionTimeoutMs: spec.sessionTimeoutMs } : {}),
       ...(spec.keepaliveIntervalMs ? { keepaliveIntervalMs: spec.keepaliveIntervalMs } : {}),

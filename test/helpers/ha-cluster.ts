@@ -39,6 +39,8 @@ export interface HaClusterOptions {
   timeouts?: Record<string, unknown>;
   /** Further config sections of single nodes (e.g. a `zookeeper` section through a proxy). */
   nodeSections?: Record<string, Record<string, unknown>>;
+  /** Every pvcd's own ZooKeeper identity (zookeeper.daemonUser), which alone may read BMC passwords. */
+  daemonAuth?: { user: string; password: string };
 }
 
 export class HaCluster {
@@ -81,6 +83,7 @@ export class HaCluster {
       const bmc = options.withoutBmc?.includes(node) ? {} : { bmc: { host: target.host, port: target.port, username: target.username, password: target.password } };
       fleet.start(node, 'coordinator', {
         runnables: ['placement', 'fencing'],
+        ...(options.daemonAuth ? { daemonAuth: options.daemonAuth } : {}),
         hypervisor: { driver: 'sim', uri: sim.url, peerUri: `sim://${node}`, consoleLogDir, shutdownTimeoutMs: 2_000 },
         sections: { ...bmc, ha: options.ha ?? {}, ...(options.timeouts ? { timeouts: options.timeouts } : {}), ...options.nodeSections?.[node] },
       });

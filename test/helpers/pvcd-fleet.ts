@@ -17,6 +17,8 @@ export interface PvcdExtra {
   hypervisor?: Record<string, unknown>;
   /** Further top-level pvcd config sections (ceph, network, ...). */
   sections?: Record<string, unknown>;
+  /** pvcd's own ZooKeeper identity beside the shared test one (docs/zk-schema.md "ACLs"). */
+  daemonAuth?: { user: string; password: string };
 }
 const DEFAULT_WAIT_MS = 30_000;
 

@@ -133,7 +133,7 @@ describe('layout', () => {
       layout.osdsDir(), layout.osd(3), layout.reservationsDir(), layout.reservation('p1@0000000001'),
       layout.networksDir(), layout.network('lan'), layout.networkReservationsDir('lan'), layout.networkReservation('lan', mac), layout.networkLeasesDir('lan'),
       layout.networkLease('lan', mac), layout.networkAclsDir('lan'), layout.networkAcl('lan', 'ssh'), layout.clusterNetwork(),
-      layout.nodeBmc('hv1'), layout.nodeFence('hv1'), layout.haDir(), layout.maintenance(), layout.faultsDir(), layout.fault('f1'),
+      layout.nodeBmc('hv1'), layout.nodeBmcSecret('hv1'), layout.nodeFence('hv1'), layout.haDir(), layout.maintenance(), layout.faultsDir(), layout.fault('f1'),
     ];
     for (const ref of refs) expect(described, ref.path).toContain(generic(ref.path));
     expect(new Set(refs.map((ref) => generic(ref.path)))).toEqual(described);
