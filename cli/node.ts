@@ -48,6 +48,7 @@ export function nodeInfoTable(node: NodeView): string {
     ['domain state', node.domainState],
     ['hypervisor', node.hypervisor ? `${node.hypervisor.uri} (${node.hypervisor.cpus} cpus, ${node.hypervisor.memoryMiB} MiB)` : 'none'],
     ['alive', node.alive],
+    ['bmc', node.bmc ? `${node.bmc.host}:${node.bmc.port} (user ${node.bmc.username})` : 'none'],
     ['pvcd version', node.pvcdVersion],
     ['pid', node.pid],
     ['cores', node.host?.cores],

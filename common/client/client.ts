@@ -79,9 +79,11 @@ export class PvcClient {
 
   async nodeInfo(name: string): Promise<NodeView> {
     assertName('node', name);
-    const [facts, primary] = await Promise.all([readNodeFacts(this.store, this.layout, name), readPrimary(this.store, this.layout)]);
+    const [facts, primary, bmc] = await Promise.all([readNodeFacts(this.store, this.layout, name), readPrimary(this.store, this.layout), this.store.get(this.layout.nodeBmc(name))]);
     if (!facts) throw new PvcError('not-found', `node ${name} not found in cluster ${this.cluster}`);
-    return nodeView(facts, primary?.value.node ?? null);
+    // Only the public part: a password left in an older document is not passed on.
+    const shownBmc = bmc ? { host: bmc.value.host, port: bmc.value.port, username: bmc.value.username } : null;
+    return { ...nodeView(facts, primary?.value.node ?? null), bmc: shownBmc };
   }
 
   async clusterStatus(): Promise<ClusterStatusView> {

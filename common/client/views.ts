@@ -49,6 +49,8 @@ export interface NodeView {
   deadReason?: string | null;
   /** Its fence record, when one exists. */
   fence?: Fence | null;
+  /** Where its BMC answers (never the password); only `nodeInfo` reads it, null when it has none. */
+  bmc?: { host: string; port: number; username: string } | null;
 }
 
 /** States in which a pvcd holds its `alive` ephemeral; claiming one without it means it died. */

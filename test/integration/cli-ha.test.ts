@@ -116,3 +116,16 @@ describe('pvc high-availability commands', () => {
     expect((await pvc(['cluster', 'fault', 'ack', 'zz-nosuch'])).stderr).toMatch(/fault "zz-nosuch" not found/);
   });
 });
+
+describe('pvc node info and the bmc', () => {
+  it('shows where the BMC answers and who logs in, never a password (an older document may still hold one)', async () => {
+    await store.create(layout.nodeBmc('n1'), { host: '127.0.0.1', port: 16230, username: 'admin', password: 'old-secret-in-doc' });
+    const table = await pvc(['node', 'info', 'n1']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/bmc\s+127\.0\.0\.1:16230 \(user admin\)/);
+    const json = await pvc(['node', 'info', 'n1', '--format', 'json']);
+    expect(JSON.parse(json.stdout).bmc).toEqual({ host: '127.0.0.1', port: 16230, username: 'admin' });
+    expect(`${table.stdout}${json.stdout}${table.stderr}${json.stderr}`).not.toContain('old-secret-in-doc');
+    expect((await pvc(['node', 'info', 'n2'])).stdout).toMatch(/bmc\s+none/);
+  });
+});
