@@ -13,6 +13,7 @@ import { run } from '../../common/exec.ts';
 import { renderTemplate } from '../../common/templates.ts';
 import { findFreePorts } from './ports.ts';
 import { isAlive, signalIfAlive, waitGone } from './pvcd-process.ts';
+import { findFoldersUnder } from './find-folders.ts';
 
 export type ObjectStore = 'bluestore' | 'memstore';
 
@@ -133,25 +134,7 @@ export interface StopUnderOptions {
  */
 export async function stopCephClustersUnder(root: string, options: StopUnderOptions = {}): Promise<string[]> {
   const maxDepth = options.maxDepth ?? 3;
-  const found: string[] = [];
-  const walk = (dir: string, depth: number): void => {
-    let entries: string[];
-    try {
-      entries = readdirSync(dir);
-    } catch {
-      return;
-    }
-    if (entries.includes(CLUSTER_FILE) && entries.includes('ceph.conf')) {
-      found.push(dir);
-      return;
-    }
-    if (depth >= maxDepth) return;
-    for (const entry of entries) {
-      const child = path.join(dir, entry);
-      if (statSync(child, { throwIfNoEntry: false })?.isDirectory()) walk(child, depth + 1);
-    }
-  };
-  walk(root, 0);
+  const found = findFoldersUnder(root, maxDepth, (entries) => entries.includes(CLUSTER_FILE) && entries.includes('ceph.conf'));
   const stopped: string[] = [];
   for (const dir of found) {
     if (runningDaemons(dir).length > 0) stopped.push(dir);

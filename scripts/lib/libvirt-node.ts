@@ -9,10 +9,11 @@
 // The daemons fork into the background (they are not children of this process) and write pid
 // files under DIR/run; stopping signals those PIDs only while they are still this node's daemons.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { run } from '../../common/exec.ts';
 import { isAlive, waitGone } from './pvcd-process.ts';
+import { findFoldersUnder } from './find-folders.ts';
 
 export interface LibvirtNodeOptions {
   /** Absolute folder of this node; created when missing, reused (config kept) when present. */
@@ -134,25 +135,7 @@ export async function stopLibvirtNodeDir(dir: string): Promise<void> {
  * them. Only daemons that live in those nodes' namespaces are signalled.
  */
 export async function stopLibvirtNodesUnder(root: string, maxDepth = 3): Promise<string[]> {
-  const found: string[] = [];
-  const walk = (dir: string, depth: number): void => {
-    let entries: string[];
-    try {
-      entries = readdirSync(dir);
-    } catch {
-      return;
-    }
-    if (entries.includes('start.sh') && entries.includes('run')) {
-      found.push(dir);
-      return;
-    }
-    if (depth >= maxDepth) return;
-    for (const entry of entries) {
-      const child = path.join(dir, entry);
-      if (statSync(child, { throwIfNoEntry: false })?.isDirectory()) walk(child, depth + 1);
-    }
-  };
-  walk(root, 0);
+  const found = findFoldersUnder(root, maxDepth, (entries) => entries.includes('start.sh') && entries.includes('run'));
   const stopped: string[] = [];
   for (const dir of found) {
     if (DAEMONS.some((daemon) => daemonPid(dir, daemon) !== null)) {

@@ -23,11 +23,12 @@ import {
   type RbdLock,
   type RbdWatcher,
   type SnapshotInfo,
+  type CephErrorKind,
   type SnapshotRef,
   type TransferOptions,
   type VolumeInfo,
 } from './port.ts';
-import { SimCephFaults } from './sim-faults.ts';
+import { SimFaults } from '../sim-faults.ts';
 import { closeWatcher, holdLock, openWatcher, writeImage } from './sim-clients.ts';
 import { cloneSnapshot, createSnapshot, removeSnapshot, rollbackSnapshot, setProtected } from './sim-snapshots.ts';
 import { SIM_IMAGE_FEATURES, SimCephState, poolStoredBytes, type SimImage } from './sim-model.ts';
@@ -48,7 +49,7 @@ const DEFAULT_OSD_BYTES = 100 * 1024 ** 3;
 const SIM_FSID = '5137ce9f-0000-4000-8000-000000000001';
 
 export class SimCeph implements CephDriver {
-  readonly faults = new SimCephFaults();
+  readonly faults = new SimFaults<CephErrorKind>('failed');
   readonly state = new SimCephState();
   readonly timeouts: CephTimeouts;
   /** Calls made, in order: for tests that assert what pvc asked. */

@@ -1,7 +1,7 @@
 // The simulated DHCP adapter: instances and spooled lease events in memory, with the real
 // adapter's rules (fenced starts, reload only for changed or removed reservations) and faults:
 // the next calls fail or hang, an instance crashes, events arrive as a test says.
-import { NetSimFaults, sleepMs } from '../links/sim-faults.ts';
+import { SimFaults, sleepMs } from '../sim-faults.ts';
 import type { DhcpLease } from '../../../common/zk/schema.ts';
 import { DhcpError, type DhcpDriver, type DhcpErrorKind, type DhcpInstanceState, type SpooledLeaseEvent } from './port.ts';
 import type { DnsmasqPaths } from './render.ts';
@@ -17,7 +17,7 @@ export interface SimDhcpInstance {
 }
 
 export class SimDhcp implements DhcpDriver {
-  readonly faults = new NetSimFaults<DhcpErrorKind>('failed');
+  readonly faults = new SimFaults<DhcpErrorKind>('failed');
   readonly instancesByNetwork = new Map<string, SimDhcpInstance>();
   private readonly spool: SpooledLeaseEvent[] = [];
   private readonly listeners = new Set<() => void>();

@@ -2,7 +2,7 @@
 // `delete table`, table blocks with chains and one rule a line), applies a file as one
 // transaction (all or nothing, like nft), and refuses what nft refuses in it: unbalanced braces,
 // deleting a table that does not exist, the reserved chain name `fwd`. Counters stay at zero.
-import { NetSimFaults, sleepMs } from '../links/sim-faults.ts';
+import { SimFaults, sleepMs } from '../sim-faults.ts';
 import { NFT_TIMEOUT_MS } from './nft.ts';
 import { FirewallError, assertTable, type FirewallDriver, type FirewallErrorKind, type FirewallOperation, type FirewallTable } from './port.ts';
 
@@ -10,7 +10,7 @@ import { FirewallError, assertTable, type FirewallDriver, type FirewallErrorKind
 const RESERVED_CHAIN_NAMES = new Set(['fwd', 'table', 'chain', 'rule', 'counter', 'accept', 'drop', 'return']);
 
 export class SimFirewall implements FirewallDriver {
-  readonly faults = new NetSimFaults<FirewallErrorKind>('failed');
+  readonly faults = new SimFaults<FirewallErrorKind>('failed');
   private tables = new Map<string, FirewallTable>();
 
   async apply(ruleset: string): Promise<void> {

@@ -3,7 +3,7 @@
 // VNI's remote VTEPs are the other nodes with that VNI reachable over established sessions (route
 // reflectors pass routes on). Reload keeps sessions; a restart or a changed AS drops them.
 import type { LinksDriver } from '../links/port.ts';
-import { NetSimFaults, sleepMs } from '../links/sim-faults.ts';
+import { SimFaults, sleepMs } from '../sim-faults.ts';
 import { FrrError, type BgpPeer, type EvpnVni, type FrrApplyResult, type FrrConfig, type FrrDriver, type FrrErrorKind, type FrrOperation } from './port.ts';
 import { VTYSH_TIMEOUT_MS } from './daemons.ts';
 
@@ -42,7 +42,7 @@ export class SimFrrWorld {
 }
 
 export class SimFrr implements FrrDriver {
-  readonly faults = new NetSimFaults<FrrErrorKind>('failed');
+  readonly faults = new SimFaults<FrrErrorKind>('failed');
   private zebra = false;
   private bgpd = false;
   private config: FrrConfig | null = null;

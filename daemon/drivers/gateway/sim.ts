@@ -1,11 +1,11 @@
 // The simulated gateway adapter: addresses with lifetimes on an in-memory set of devices (an
 // address is gone once its lifetime has passed, as the kernel does), announcements recorded,
 // and faults: the next calls fail or hang.
-import { NetSimFaults, sleepMs } from '../links/sim-faults.ts';
+import { SimFaults, sleepMs } from '../sim-faults.ts';
 import { GatewayError, assertGatewayArgs, type GatewayDriver, type GatewayErrorKind, type LinkAddresses } from './port.ts';
 
 export class SimGateway implements GatewayDriver {
-  readonly faults = new NetSimFaults<GatewayErrorKind>('failed');
+  readonly faults = new SimFaults<GatewayErrorKind>('failed');
   readonly announced: Array<{ device: string; ipv4: string }> = [];
   readonly asked: Array<{ device: string; sourceIpv4: string; targetIpv4: string }> = [];
   readonly forgotten: string[] = [];

@@ -21,12 +21,13 @@ import type {
   DumpXmlOptions,
   HostInfo,
   HypervisorDriver,
+  HypervisorErrorKind,
   HypervisorOperation,
   MigrateOptions,
   MigrationTarget,
 } from './port.ts';
 import { xmlDomainName } from './parse.ts';
-import { SimFaults } from './sim-faults.ts';
+import { SimFaults } from '../sim-faults.ts';
 import { readDomainXml, withUuid } from './sim-xml.ts';
 import { DEFAULT_HYPERVISOR_TIMEOUTS, type HypervisorTimeouts } from './timeouts.ts';
 
@@ -122,7 +123,7 @@ export class SimWorld {
 }
 
 export class SimHypervisor implements HypervisorDriver {
-  readonly faults = new SimFaults();
+  readonly faults = new SimFaults<HypervisorErrorKind>('failed');
   readonly uri: string;
   /** Calls made, in order (operation and domain): for tests that assert what pvcd asked. */
   readonly calls: { operation: HypervisorOperation; domain: string | null }[] = [];

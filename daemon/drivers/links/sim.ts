@@ -1,7 +1,7 @@
 // The simulated links of one node: an in-memory namespace that behaves like the kernel as far
 // as pvc relies on it (names and VNIs unique, ports lose their master when the bridge goes, a VLAN
 // goes with its parent, the same errors). The contract suite runs against it and the real thing.
-import { NetSimFaults, sleepMs } from './sim-faults.ts';
+import { SimFaults, sleepMs } from '../sim-faults.ts';
 import {
   LinkError,
   assertCidr,
@@ -26,7 +26,7 @@ export interface SimLinksOptions {
 }
 
 export class SimLinks implements LinksDriver {
-  readonly faults = new NetSimFaults<LinkErrorKind>('failed');
+  readonly faults = new SimFaults<LinkErrorKind>('failed');
   private readonly links = new Map<string, LinkInfo>();
   private readonly fdb = new Map<string, FdbEntry[]>();
   private macCounter = 0;

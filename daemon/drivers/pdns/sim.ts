@@ -1,13 +1,13 @@
 // The simulated DNS adapter: zones in memory, with the real adapter's rules (fenced starts, a
 // zone created twice is refused, deleting a missing zone is fine) and faults: the next calls fail
 // or hang, the server dies.
-import { NetSimFaults, sleepMs } from '../links/sim-faults.ts';
+import { SimFaults, sleepMs } from '../sim-faults.ts';
 import { DnsError, type DnsDriver, type DnsErrorKind, type RecordSet, type Zone } from './port.ts';
 
 const SOA_TTL_S = 3600;
 
 export class SimDns implements DnsDriver {
-  readonly faults = new NetSimFaults<DnsErrorKind>('api');
+  readonly faults = new SimFaults<DnsErrorKind>('api');
   readonly zones = new Map<string, Map<string, RecordSet>>();
   running = false;
   starts = 0;

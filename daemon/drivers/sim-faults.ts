@@ -1,14 +1,15 @@
-// Fault settings of the network simulations (links, FRR, firewall): make the next calls fail,
-// hang until their timeout, or make every call slow. Faults are used in call order, so a test
-// that sets them and then drives a controller sees the same failures on every run.
+// Fault settings of every driver simulation (hypervisor, Ceph, links, FRR, firewall, dnsmasq,
+// PowerDNS, gateway), typed by the driver's error kinds: make the next calls fail, hang until
+// their timeout, or make every call slow. Faults are used in call order, so a test that sets them
+// and then drives a controller sees the same failures on every run.
 
-export interface InjectedNetFailure<K extends string> {
+export interface InjectedFailure<K extends string> {
   kind: K;
   detail: string;
 }
 
-export class NetSimFaults<K extends string> {
-  private readonly failures: Array<InjectedNetFailure<K>> = [];
+export class SimFaults<K extends string> {
+  private readonly failures: Array<InjectedFailure<K>> = [];
   private hangs = 0;
   /** Added to every call, before it acts. */
   slowMs = 0;
@@ -37,7 +38,7 @@ export class NetSimFaults<K extends string> {
   }
 
   /** What the call now starting must suffer: a hang wins over a failure; each is used once. */
-  take(): { hang: boolean; failure: InjectedNetFailure<K> | null } {
+  take(): { hang: boolean; failure: InjectedFailure<K> | null } {
     if (this.hangs > 0) {
       this.hangs -= 1;
       return { hang: true, failure: null };
