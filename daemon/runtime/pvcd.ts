@@ -8,7 +8,7 @@ import { ZkLayout, type CoordinatorState, type DaemonState, type NodeHypervisor 
 import { createHypervisor, type HypervisorConfig } from '../drivers/hypervisor/factory.ts';
 import { VmController } from './vm-controller.ts';
 import { createCephDriver } from '../drivers/ceph/factory.ts';
-import { connectNodeCeph } from './node-ceph.ts';
+import { NodeCeph } from './node-ceph.ts';
 import type { CephDriver } from '../drivers/ceph/port.ts';
 import { PVC_VERSION } from '../../common/version.ts';
 import type { PvcdConfig } from '../config.ts';
@@ -124,17 +124,16 @@ export class Pvcd {
     log.info({ hypervisor: this.hypervisor }, 'hypervisor ready');
     const bridgesOf = (): Readonly<Record<string, string>> => this.network?.bridges ?? {};
     const cephDriver = this.cephDriver();
-    const ceph = config.ceph && cephDriver
-      ? await connectNodeCeph({ config: config.ceph, ceph: cephDriver, hypervisor: driver, store, layout, node: config.node, log: log.child({ component: 'ceph' }) })
-      : null;
+    const ceph = config.ceph && cephDriver ? new NodeCeph({ config: config.ceph, ceph: cephDriver, hypervisor: driver, store, layout, node: config.node, log: log.child({ component: 'ceph' }) }) : null;
+    ceph?.prepare();
     this.vms = new VmController({
       store,
       layout,
       node: config.node,
       driver,
       // The bridges are read at each domain render: networks come and go while pvcd runs.
-      facts: { node: config.node, consoleLogDir: hv.consoleLogDir, rbd: ceph?.facts ?? null, get bridges() { return bridgesOf(); } },
-      rbdGuard: ceph?.guard ?? null,
+      facts: { node: config.node, consoleLogDir: hv.consoleLogDir, get rbd() { return ceph?.facts ?? null; }, get bridges() { return bridgesOf(); } },
+      rbdGuard: ceph,
       nicGuard: this.network,
       shutdownTimeoutMs: hv.shutdownTimeoutMs,
       resyncIntervalMs: config.timeouts.resyncIntervalMs,

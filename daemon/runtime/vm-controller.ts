@@ -41,7 +41,7 @@ export interface VmControllerOptions {
   resyncIntervalMs: number;
   log: Logger;
   /** Checks who holds a VM's RBD volumes before it starts here; null when this node has no Ceph. */
-  rbdGuard?: RbdGuard | null;
+  rbdGuard?: Pick<RbdGuard, 'ensureAccess'> | null;
   /** Holds a VM's start while a network of its NICs is still being built on this node (network-controller.ts). */
   nicGuard?: { nicsReady(spec: VmSpec): Promise<'ready' | 'wait'> } | null;
 }
