@@ -36,17 +36,9 @@ export const NetworkDraftDoc = z.strictObject({
 export type NetworkDraft = z.infer<typeof NetworkDraftDoc>;
 
 /** A change to a network: every field optional; `ipv4: null` (or ipv6) removes that family. */
-export const NetworkPatchDoc = z.strictObject({
-  vni: z.number().optional(),
-  vlan: z.number().optional(),
-  device: z.string().nullable().optional(),
-  description: z.string().optional(),
-  domain: z.string().optional(),
-  mtu: z.number().nullable().optional(),
+export const NetworkPatchDoc = NetworkDraftDoc.omit({ name: true, type: true }).extend({
   ipv4: Ipv4Draft.partial().nullable().optional(),
   ipv6: Ipv6Draft.partial().nullable().optional(),
-  nameServers: z.array(z.string()).optional(),
-  firewall: FirewallDraft.optional(),
 });
 export type NetworkPatch = z.infer<typeof NetworkPatchDoc>;
 
