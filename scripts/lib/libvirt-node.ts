@@ -8,10 +8,10 @@
 // for deep folders), with the URI this returns.
 // The daemons fork into the background (they are not children of this process) and write pid
 // files under DIR/run; stopping signals those PIDs only while they are still this node's daemons.
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { run } from '../../common/exec.ts';
+import { linkSocketDir, socketDirFor, unlinkSocketDir } from '../../common/unix-socket-dir.ts';
 import { isAlive, waitGone } from './pvcd-process.ts';
 import { findFoldersUnder } from './find-folders.ts';
 
@@ -58,11 +58,8 @@ const PID_FILE_GRACE_MS = 5_000;
 const STOP_GRACE_MS = 10_000;
 
 const SOCKET = 'libvirt-sock';
-/** sun_path holds 108 bytes including the terminating NUL. */
-const MAX_SOCKET_PATH_BYTES = 107;
-/** Short home of socket-folder aliases for nodes in deep folders (test runs). */
-const SOCKET_ALIAS_DIR = '/run/pvc-libvirt-nodes';
-const SOCKET_ALIAS_HEX_CHARS = 16;
+/** The longest socket name libvirtd binds in its run folder. */
+const LONGEST_SOCKET = 'libvirt-admin-sock';
 const DAEMONS = ['libvirtd', 'virtlogd'] as const;
 type Daemon = (typeof DAEMONS)[number];
 
@@ -72,33 +69,10 @@ export function nodeUri(dir: string): string {
 
 /**
  * Where clients find the node's sockets. Inside the namespace libvirtd binds the short
- * /run/libvirt/...; a client outside connects through DIR/run, and a unix socket address holds
- * only 107 bytes. For a deeper DIR the path goes through a symlink with a short, stable name
- * (connect() follows symlinks; only the address string is limited).
+ * /run/libvirt/...; a client outside connects through DIR/run (or its short alias for deep DIRs).
  */
 function socketDir(dir: string): string {
-  const direct = path.join(dir, 'run');
-  if (Buffer.byteLength(path.join(direct, 'libvirt-admin-sock')) <= MAX_SOCKET_PATH_BYTES) return direct;
-  return path.join(SOCKET_ALIAS_DIR, createHash('sha256').update(dir).digest('hex').slice(0, SOCKET_ALIAS_HEX_CHARS));
-}
-
-function linkSocketDir(dir: string): void {
-  const alias = socketDir(dir);
-  const direct = path.join(dir, 'run');
-  if (alias === direct) return;
-  mkdirSync(SOCKET_ALIAS_DIR, { recursive: true });
-  rmSync(alias, { force: true });
-  symlinkSync(direct, alias);
-}
-
-function unlinkSocketDir(dir: string): void {
-  const alias = socketDir(dir);
-  if (alias === path.join(dir, 'run')) return;
-  try {
-    if (readlinkSync(alias) === path.join(dir, 'run')) rmSync(alias, { force: true });
-  } catch {
-    // no alias
-  }
+  return socketDirFor(path.join(dir, 'run'), LONGEST_SOCKET);
 }
 
 export async function startLibvirtNode(options: LibvirtNodeOptions): Promise<LibvirtNode> {
@@ -142,7 +116,7 @@ export async function stopLibvirtNodesUnder(root: string, maxDepth = 3): Promise
       await stopNode(dir);
       stopped.push(dir);
     } else {
-      unlinkSocketDir(dir);
+      unlinkSocketDir(path.join(dir, 'run'), LONGEST_SOCKET);
     }
   }
   return stopped;
@@ -205,7 +179,7 @@ async function prepareFolders(options: LibvirtNodeOptions): Promise<void> {
     writeFileSync(qemuConf, `${current}\n${marker}\n${settings.join('\n')}\n`);
   }
   for (const daemon of DAEMONS) rmSync(pidFile(dir, daemon), { force: true });
-  linkSocketDir(dir);
+  linkSocketDir(path.join(dir, 'run'), LONGEST_SOCKET);
 }
 
 function writeStartScript(options: LibvirtNodeOptions): string {
@@ -278,7 +252,7 @@ async function stopNode(dir: string): Promise<void> {
   await stopDaemon(dir, 'libvirtd');
   await killQemuLeftovers(dir);
   await stopDaemon(dir, 'virtlogd');
-  unlinkSocketDir(dir);
+  unlinkSocketDir(path.join(dir, 'run'), LONGEST_SOCKET);
 }
 
 /** QEMU processes this node's libvirtd started and left behind (pid files in DIR/run/qemu). */

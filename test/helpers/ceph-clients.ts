@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { run, spawnBackground } from '../../common/exec.ts';
+import { linkSocketDir } from '../../common/unix-socket-dir.ts';
 import type { CephDriver } from '../../daemon/drivers/ceph/port.ts';
 import { isAlive, signalIfAlive, waitGone } from '../../scripts/lib/pvcd-process.ts';
 import type { CephCluster } from '../../scripts/lib/ceph-cluster.ts';
@@ -35,7 +36,8 @@ export async function rbdFill(cluster: CephCluster, pool: string, image: string,
 /** Opens the image in a qemu-nbd process and waits until its watch shows; close() stops it. */
 export async function rbdOpen(cluster: CephCluster, driver: CephDriver, pool: string, image: string, workDir: string): Promise<OpenImage> {
   const before = new Set((await driver.listWatchers(pool, image)).map((w) => w.address));
-  const socket = path.join(workDir, `nbd-${process.pid}-${Date.now()}.sock`);
+  const name = `nbd-${process.pid}-${Date.now()}.sock`;
+  const socket = path.join(linkSocketDir(workDir, name), name);
   const pid = spawnBackground('qemu-nbd', ['-f', 'raw', '--socket', socket, qemuTarget(cluster, pool, image)], { logFile: `${socket}.log`, detached: false });
   const close = async (): Promise<void> => {
     signalIfAlive(pid, 'SIGTERM');

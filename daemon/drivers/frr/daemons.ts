@@ -13,6 +13,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ExecError, run } from '../../../common/exec.ts';
+import { linkSocketDir, socketDirFor, unlinkSocketDir } from '../../../common/unix-socket-dir.ts';
 import { FrrError, type BgpPeer, type EvpnVni, type FrrApplyResult, type FrrConfig, type FrrDriver, type FrrOperation } from './port.ts';
 import { parseBgpSummary, parseEvpnVnis, parseNeighborAddresses, parseRunningBgp } from './parse.ts';
 import { daemonAlive, stopDaemon, waitUntil, type FrrDaemon } from './processes.ts';
@@ -36,14 +37,19 @@ export interface FrrDaemonsOptions {
 }
 
 const DAEMONS: readonly FrrDaemon[] = ['zebra', 'bgpd'];
+/** The longest socket name in the folder (zebra.vty and bgpd.vty are shorter). */
+const ZSERV_SOCKET = 'zserv.api';
 
 export class FrrDaemons implements FrrDriver {
   private readonly dir: string;
+  /** The folder as socket paths name it: itself, or a short alias when it is too deep. */
+  private readonly socketDir: string;
   private readonly binDir: string;
   private readonly user: string;
 
   constructor(private readonly options: FrrDaemonsOptions) {
     this.dir = path.resolve(options.stateDir);
+    this.socketDir = socketDirFor(this.dir, ZSERV_SOCKET);
     this.binDir = options.binDir ?? '/usr/lib/frr';
     this.user = options.user ?? 'frr';
   }
@@ -103,6 +109,7 @@ export class FrrDaemons implements FrrDriver {
   async stop(): Promise<void> {
     // bgpd first: zebra then removes the FDB entries it installed as it exits.
     for (const daemon of [...DAEMONS].reverse()) await stopDaemon(this.dir, daemon, FRR_STOP_TIMEOUT_MS);
+    unlinkSocketDir(this.dir, ZSERV_SOCKET);
   }
 
   private async prepareDir(): Promise<void> {
@@ -110,6 +117,7 @@ export class FrrDaemons implements FrrDriver {
     mkdirSync(path.dirname(this.dir), { recursive: true });
     mkdirSync(this.dir, { recursive: true, mode: 0o750 });
     await run('chown', [`${this.user}:${this.user}`, this.dir], { timeoutMs: VTYSH_TIMEOUT_MS });
+    linkSocketDir(this.dir, ZSERV_SOCKET);
   }
 
   private async start(daemon: FrrDaemon): Promise<void> {
@@ -117,8 +125,8 @@ export class FrrDaemons implements FrrDriver {
       '-d', '-P', '0',
       '-f', this.file(`${daemon}.conf`),
       '-i', this.file(`${daemon}.pid`),
-      '-z', this.file('zserv.api'),
-      '--vty_socket', this.dir,
+      '-z', path.join(this.socketDir, ZSERV_SOCKET),
+      '--vty_socket', this.socketDir,
       '--log', `file:${this.file(`${daemon}.stdlog`)}`,
     ];
     const binary = path.join(this.binDir, daemon);
@@ -143,7 +151,7 @@ export class FrrDaemons implements FrrDriver {
 
   private async vtysh(operation: FrrOperation, args: string[], failKind: 'failed' | 'invalid-config' = 'failed'): Promise<string> {
     try {
-      return (await run('vtysh', ['--vty_socket', this.dir, ...args], { timeoutMs: VTYSH_TIMEOUT_MS })).stdout;
+      return (await run('vtysh', ['--vty_socket', this.socketDir, ...args], { timeoutMs: VTYSH_TIMEOUT_MS })).stdout;
     } catch (error) {
       if (!(error instanceof ExecError)) throw error;
       if (error.timedOut) throw new FrrError('timeout', operation, `vtysh did not answer in ${VTYSH_TIMEOUT_MS} ms`, { cause: error });

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { run } from '../../../common/exec.ts';
+import { linkSocketDir, unlinkSocketDir } from '../../../common/unix-socket-dir.ts';
 import { isRunning, startService, stopService, waitUntilReady } from '../service-process.ts';
 import { FetchTransport, NetnsCurlTransport, type HttpTransport } from './http.ts';
 import { createZoneBody, parseZone, parseZoneList, patchZoneBody } from './parse.ts';
@@ -23,6 +24,8 @@ export const PDNS_API_TIMEOUT_MS = 3_000;
 const PDNS_API_LISTENING_LOG = '[webserver] Listening for HTTP requests';
 const PDNS_LOG_FALLBACK_MS = 2_000;
 const SQLITE_TIMEOUT_MS = 10_000;
+/** pdns binds its control socket in socket-dir under this name. */
+const CONTROL_SOCKET = 'pdns.controlsocket';
 const API_ROOT = '/api/v1/servers/localhost';
 
 export interface PdnsDriverOptions {
@@ -57,6 +60,7 @@ export class PdnsDriver implements DnsDriver {
   async closeAll(): Promise<void> {
     this.closed = true;
     await this.stopServer();
+    unlinkSocketDir(this.dir, CONTROL_SOCKET);
   }
 
   async ensureRunning(): Promise<'started' | 'running'> {
@@ -65,7 +69,7 @@ export class PdnsDriver implements DnsDriver {
     await this.stopServer();
     const backend = await this.prepareFiles();
     const apiKey = this.options.apiKey ?? randomBytes(24).toString('hex');
-    const configText = renderPdnsConfig({ ...this.options, backend, apiKey, socketDir: this.dir });
+    const configText = renderPdnsConfig({ ...this.options, backend, apiKey, socketDir: linkSocketDir(this.dir, CONTROL_SOCKET) });
     writeFileSync(path.join(this.dir, 'pdns.conf'), configText, { mode: 0o600 });
     const baseUrl = `http://${this.options.apiAddress.includes(':') ? `[${this.options.apiAddress}]` : this.options.apiAddress}:${this.options.apiPort}`;
     const transport = this.options.netns === null ? new FetchTransport(baseUrl, apiKey) : new NetnsCurlTransport(this.options.netns, baseUrl, apiKey, path.join(this.dir, 'api-key.header'));
