@@ -92,16 +92,27 @@ export async function requestFence(store: ZkStore, layout: ZkLayout, node: strin
 }
 
 /**
+ * True once the node's own pvcd has seen this fence record and destroyed its VMs under it (it
+ * adds a done `self-fence` step). Before that the node may still be cut off, holding a self-fence
+ * of its own to record: returned to service then, it would write that record afterwards and be
+ * fenced again while VMs were already coming back to it.
+ */
+export function fenceSeenByNode(fence: Fence): boolean {
+  return fence.steps.some((s) => s.step === 'self-fence' && s.result === 'done');
+}
+
+/**
  * Returns a fenced node to service: removes its fence record, which its pvcd watches (it then
- * leaves daemon state fenced and runs VMs again). Only once the node runs again, and only when
- * the fence has finished: a node still off, or one whose VMs are not released yet, must stay
- * fenced. Returns false when the node was not fenced.
+ * leaves daemon state fenced and runs VMs again). Only once the node runs again and has seen the
+ * record, and only when the fence has finished: a node still off, or one whose VMs are not
+ * released yet, must stay fenced. Returns false when the node was not fenced.
  */
 export async function returnFencedNode(store: ZkStore, layout: ZkLayout, node: string): Promise<boolean> {
   const fence = await readFence(store, layout, node);
   if (!fence) return false;
   if (fence.value.outcome === 'in-progress') throw new PvcError('refused', `node ${node} is still being fenced (${fence.value.steps.map((s) => `${s.step} ${s.result}`).join(', ') || 'no step done yet'}); wait for the fence to finish`);
   if (!(await store.stat(layout.nodeAlive(node)))) throw new PvcError('refused', `node ${node} is fenced and its pvcd is not running; boot the node (its pvcd starts in daemon state fenced), then run this again`);
+  if (!fenceSeenByNode(fence.value)) throw new PvcError('refused', `node ${node} runs but its pvcd has not yet confirmed the fence (it does within a second of reaching zookeeper); run this again in a moment`);
   try {
     await store.remove(layout.nodeFence(node), fence.version);
   } catch (error) {

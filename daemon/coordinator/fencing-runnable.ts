@@ -7,7 +7,7 @@
 // Liveness is polled every checkIntervalMs (a stale keepalive can only be seen by looking), and
 // watches on the nodes' alive ephemerals and fence records ask for a pass at once.
 import type { Logger } from 'pino';
-import { ensureHaDirs, recordFault } from '../../common/client/ha.ts';
+import { ensureHaDirs, fenceSeenByNode, recordFault } from '../../common/client/ha.ts';
 import { readAllNodeFacts } from '../../common/client/read.ts';
 import { readAllVmFacts } from '../../common/client/vm-read.ts';
 import { setNodeDomainState } from '../../common/client/node-domain.ts';
@@ -275,7 +275,8 @@ export class FencingRunnable implements Runnable {
     const { store, layout } = this.deps;
     for (const node of booted) {
       const fence = fences.get(node);
-      if (!fence || fence.value.outcome === 'in-progress' || !this.mayAct()) continue;
+      // Not before the node has seen the record (fenceSeenByNode): its next check confirms it.
+      if (!fence || fence.value.outcome === 'in-progress' || !fenceSeenByNode(fence.value) || !this.mayAct()) continue;
       try {
         await store.remove(layout.nodeFence(node), fence.version);
         await setNodeDomainState(store, layout, node, 'ready', { waitMs: 0 });

@@ -2,15 +2,17 @@
 //
 // - While a fence record for this node exists (the primary fenced it, `pvc node fence`, or this
 //   node fenced itself), pvcd stays in daemon state `fenced`: its VM controller is stopped and
-//   every domain of a cluster VM on this node is destroyed. It then adds a `self-fence` step to
-//   the record, which tells the primary the VMs are gone (so a fence whose power off failed can
-//   still release them). When `pvc node ready` removes the record, the VM controller starts again.
+//   every domain of a cluster VM on this node is destroyed (at every check, so that none arrives
+//   later). It then adds a `self-fence` step to the record, which tells the primary the VMs are
+//   gone (so a fence whose power off failed can still release them) and that this node has seen
+//   the record: only then may it be returned to service. When `pvc node ready` (or the primary,
+//   with ha.autoReturn) removes the record, the VM controller starts again.
 // - Self-fence: when this node has not heard from ZooKeeper for selfFenceAfterMs (measured on its
 //   own monotonic clock from the send time of its last answered keepalive), it destroys its VMs
 //   at once, without ZooKeeper, and records the self-fence once it can write again. The primary
 //   waits longer than this bound before recovering a node whose power off it could not confirm.
 import type { Logger } from 'pino';
-import { recordFault } from '../../common/client/ha.ts';
+import { fenceSeenByNode, recordFault } from '../../common/client/ha.ts';
 import { readVmNames } from '../../common/client/vm-read.ts';
 import { errorMessage } from '../../common/errors.ts';
 import type { Fence, ZkLayout } from '../../common/zk/schema.ts';
@@ -113,24 +115,28 @@ export class FenceGuard {
       }
       return;
     }
-    if (!this.fencedMode) {
-      log.warn({ reason: record.value.reason, by: record.value.by }, 'this node is fenced; destroying its vms and staying fenced until `pvc node ready`');
-      const names = await readVmNames(store, layout);
-      await this.enterFenced([...new Set([...names, ...this.options.knownVms()])]);
-    }
+    if (!this.fencedMode) log.warn({ reason: record.value.reason, by: record.value.by }, 'this node is fenced; destroying its vms and staying fenced until `pvc node ready`');
+    // Every check while fenced, not only the first: a domain that arrived meanwhile (a migration
+    // another node started) must not run here either.
+    const names = await readVmNames(store, layout);
+    await this.enterFenced([...new Set([...names, ...this.options.knownVms()])]);
     this.selfFenceDetail = null;
-    // Tell the primary the VMs are gone (once).
+    // Confirm to the primary that this node has seen this record and its VMs are gone (once).
+    // The primary returns a node to service only after this (fenceSeenByNode): a node that never
+    // saw the record would otherwise write its own self-fence record after being returned.
     await store.update(layout.nodeFence(node), (current): Fence | typeof SKIP => {
-      if (!current || current.steps.some((s) => s.step === 'self-fence' && s.result === 'done') || current.outcome === 'fenced') return SKIP;
+      if (!current || fenceSeenByNode(current)) return SKIP;
       return { ...current, steps: [...current.steps, { step: 'self-fence' as const, result: 'done' as const, detail: `the pvcd of ${node} destroyed the vms on it`, atMs: Date.now() }].slice(-32) };
     });
   }
 
   /** Stops the VM controller and destroys every running domain of a cluster VM here. */
   private async enterFenced(vmNames: string[]): Promise<void> {
-    this.fencedMode = true;
-    this.options.onStateChange(true);
-    await this.options.setVmsFenced(true);
+    if (!this.fencedMode) {
+      this.fencedMode = true;
+      this.options.onStateChange(true);
+      await this.options.setVmsFenced(true);
+    }
     const driver = this.options.driver;
     if (!driver) return;
     const wanted = new Set(vmNames);

@@ -35,6 +35,8 @@ export interface PvcdSpec {
   hypervisor?: Record<string, unknown>;
   /** Further top-level config sections (ceph, network, fencing, ...), merged in last. */
   sections?: Record<string, unknown>;
+  /** Run pvcd inside this named network namespace (`ip netns exec` execs in place: one PID). */
+  netns?: string;
   detached: boolean;
 }
 
@@ -75,7 +77,9 @@ export function startPvcd(spec: PvcdSpec): PvcdProcess {
   const configPath = path.join(spec.dir, `${spec.node}.yaml`);
   writeFileSync(configPath, stringify(doc), { mode: 0o600 });
   const logPath = path.join(spec.dir, `${spec.node}.log`);
-  const pid = spawnBackground(process.execPath, ['--import', 'tsx', DAEMON_MAIN, '--config', configPath], {
+  const command = [process.execPath, '--import', 'tsx', DAEMON_MAIN, '--config', configPath];
+  const [file, args] = spec.netns === undefined ? [process.execPath, command.slice(1)] : ['ip', ['netns', 'exec', spec.netns, ...command]];
+  const pid = spawnBackground(file, args, {
     logFile: logPath,
     cwd: REPO_ROOT,
     detached: spec.detached,

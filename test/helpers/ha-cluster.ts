@@ -10,6 +10,7 @@ import { readAllVmFacts } from '../../common/client/vm-read.ts';
 import { returnFencedNode } from '../../common/client/ha.ts';
 import { setNodeDomainState } from '../../common/client/node-domain.ts';
 import type { Fence, FenceOutcome, VmSpec, VmState } from '../../common/zk/schema.ts';
+import { linkSocketDir } from '../../common/unix-socket-dir.ts';
 import { IpmitoolDriver } from '../../daemon/drivers/ipmi/ipmitool.ts';
 import { isPvcdProcess } from '../../scripts/lib/pvcd-process.ts';
 import type { ZkStore } from '../../common/zk/store.ts';
@@ -22,6 +23,7 @@ import { waitFor } from './wait.ts';
 
 export const HA_BMC_PASSWORD = 'ha-bmc-secret-7f3a';
 const INVARIANT_CHECK_MS = 50;
+const SIM_SOCKET = 'sim-world.sock';
 
 export interface HaClusterOptions {
   hosts: string;
@@ -39,6 +41,8 @@ export interface HaClusterOptions {
   timeouts?: Record<string, unknown>;
   /** Further config sections of single nodes (e.g. a `zookeeper` section through a proxy). */
   nodeSections?: Record<string, Record<string, unknown>>;
+  /** Nodes whose pvcd runs in a network namespace (their hypervisor is the sim on a unix socket). */
+  netns?: Record<string, string>;
   /** Every pvcd's own ZooKeeper identity (zookeeper.daemonUser), which alone may read BMC passwords. */
   daemonAuth?: { user: string; password: string };
 }
@@ -60,8 +64,9 @@ export class HaCluster {
 
   static async start(options: HaClusterOptions): Promise<HaCluster> {
     const memoryMiB = options.nodeMemoryMiB ?? 16_384;
-    const sim = await startSimWorldServer(options.nodes.map((name) => ({ name, cpus: 16, memoryMiB })), { acpiShutdownMs: 100, migrationMs: 50 });
     const fleet = new PvcdFleet(options.hosts, options.cluster, options.store, { baseDir: options.baseDir, sessionTimeoutMs: options.sessionTimeoutMs });
+    const simSocket = options.netns ? path.join(linkSocketDir(fleet.dir, SIM_SOCKET), SIM_SOCKET) : undefined;
+    const sim = await startSimWorldServer(options.nodes.map((name) => ({ name, cpus: 16, memoryMiB })), { acpiShutdownMs: 100, migrationMs: 50 }, simSocket);
     let cluster: HaCluster | null = null;
     let bmcs: BmcFleet;
     try {
@@ -84,7 +89,8 @@ export class HaCluster {
       fleet.start(node, 'coordinator', {
         runnables: ['placement', 'fencing'],
         ...(options.daemonAuth ? { daemonAuth: options.daemonAuth } : {}),
-        hypervisor: { driver: 'sim', uri: sim.url, peerUri: `sim://${node}`, consoleLogDir, shutdownTimeoutMs: 2_000 },
+        ...(options.netns?.[node] ? { netns: options.netns[node] } : {}),
+        hypervisor: { driver: 'sim', uri: options.netns?.[node] ? sim.unixUrl : sim.url, peerUri: `sim://${node}`, consoleLogDir, shutdownTimeoutMs: 2_000 },
         sections: { ...bmc, ha: options.ha ?? {}, ...(options.timeouts ? { timeouts: options.timeouts } : {}), ...options.nodeSections?.[node] },
       });
     }

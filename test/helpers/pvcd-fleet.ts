@@ -19,6 +19,8 @@ export interface PvcdExtra {
   sections?: Record<string, unknown>;
   /** pvcd's own ZooKeeper identity beside the shared test one (docs/zk-schema.md "ACLs"). */
   daemonAuth?: { user: string; password: string };
+  /** Run this pvcd inside a network namespace (e.g. one a test cuts off from ZooKeeper). */
+  netns?: string;
 }
 const DEFAULT_WAIT_MS = 30_000;
 

@@ -1,6 +1,7 @@
 // One simulated hypervisor world shared by several pvcd processes: an HTTP server in the test
 // process that runs each call of daemon/drivers/hypervisor/sim-remote.ts against a SimWorld.
 // The test keeps the world object, so it can look at where every domain is and inject faults.
+import { rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HypervisorError, type HypervisorDriver } from '../../daemon/drivers/hypervisor/port.ts';
@@ -10,14 +11,18 @@ import { SimWorld, type SimHypervisor, type SimNodeSpec, type SimWorldOptions } 
 export interface SimWorldServer {
   world: SimWorld;
   url: string;
+  /** unix:PATH of the same server on a unix socket (set when asked for): reachable from any
+   *  network namespace, as a node's local hypervisor socket is. */
+  unixUrl: string | null;
   node(name: string): SimHypervisor;
   close(): Promise<void>;
 }
 
-export async function startSimWorldServer(nodes: SimNodeSpec[], options: SimWorldOptions = {}): Promise<SimWorldServer> {
+/** `unixSocket`: also serve on this unix socket path (for pvcd processes in network namespaces). */
+export async function startSimWorldServer(nodes: SimNodeSpec[], options: SimWorldOptions = {}, unixSocket?: string): Promise<SimWorldServer> {
   const world = new SimWorld(options);
   for (const node of nodes) world.addNode(node);
-  const server = http.createServer((request, response) => {
+  const handle = (request: http.IncomingMessage, response: http.ServerResponse): void => {
     let body = '';
     request.setEncoding('utf8');
     request.on('data', (chunk: string) => (body += chunk));
@@ -27,14 +32,27 @@ export async function startSimWorldServer(nodes: SimNodeSpec[], options: SimWorl
         response.end(JSON.stringify(reply));
       });
     });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  };
+  const servers = [http.createServer(handle)];
+  await new Promise<void>((resolve) => servers[0]!.listen(0, '127.0.0.1', resolve));
+  const { port } = servers[0]!.address() as AddressInfo;
+  if (unixSocket !== undefined) {
+    rmSync(unixSocket, { force: true });
+    const onSocket = http.createServer(handle);
+    await new Promise<void>((resolve, reject) => {
+      onSocket.once('error', reject);
+      onSocket.listen(unixSocket, resolve);
+    });
+    servers.push(onSocket);
+  }
   return {
     world,
     url: `http://127.0.0.1:${port}`,
+    unixUrl: unixSocket === undefined ? null : `unix:${unixSocket}`,
     node: (name) => world.node(name),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: async () => {
+      for (const server of servers) await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 

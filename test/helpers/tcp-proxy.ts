@@ -1,6 +1,6 @@
-// A loopback TCP proxy that a test can cut: stands between one pvcd and the ZooKeeper servers,
-// so that node alone loses ZooKeeper (a node cut off from the network, without a namespace).
-// cut() drops every connection and refuses new ones until restore().
+// A TCP proxy that a test can cut: stands between one pvcd and the ZooKeeper servers, so that
+// node alone loses ZooKeeper (its connections closed, new ones refused, until restore()). It also
+// carries a namespace's traffic to the servers on loopback (test/helpers/zk-netns-link.ts).
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
@@ -13,7 +13,7 @@ export class TcpProxy {
     readonly port: number,
   ) {}
 
-  static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {
+  static async start(targetHost: string, targetPort: number, listenHost = '127.0.0.1'): Promise<TcpProxy> {
     let proxy: TcpProxy | null = null;
     const server = net.createServer((client) => {
       if (!proxy || proxy.cutOff) {
@@ -31,7 +31,7 @@ export class TcpProxy {
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(0, listenHost, resolve));
     proxy = new TcpProxy(server, (server.address() as AddressInfo).port);
     return proxy;
   }
@@ -52,12 +52,12 @@ export class TcpProxy {
 }
 
 /** One proxy per server of a ZooKeeper connection string; `hosts` is the string to hand a client. */
-export async function proxyZkHosts(hosts: string): Promise<{ hosts: string; proxies: TcpProxy[] }> {
+export async function proxyZkHosts(hosts: string, listenHost = '127.0.0.1'): Promise<{ hosts: string; proxies: TcpProxy[] }> {
   const proxies = await Promise.all(
     hosts.split(',').map((entry) => {
       const [host, port] = entry.split(':');
-      return TcpProxy.start(host as string, Number(port));
+      return TcpProxy.start(host as string, Number(port), listenHost);
     }),
   );
-  return { hosts: proxies.map((p) => `127.0.0.1:${p.port}`).join(','), proxies };
+  return { hosts: proxies.map((p) => `${listenHost}:${p.port}`).join(','), proxies };
 }

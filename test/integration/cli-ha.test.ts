@@ -81,7 +81,7 @@ describe('pvc high-availability commands', () => {
     expect((await pvc(['node', 'fence', 'nosuch'])).stderr).toMatch(/node "nosuch" not found/);
   });
 
-  it('node info says why a node is fenced; node ready waits for the fence and for the node to run', async () => {
+  it('node info says why a node is fenced; node ready waits for the fence, for the node to run and to confirm it', async () => {
     expect((await pvc(['node', 'ready', 'n2'])).stderr).toMatch(/node n2 is still being fenced/);
     await store.update(layout.nodeFence('n2'), (current): Fence => ({ ...(current as Fence), steps: [{ step: 'power-off', result: 'done', detail: 'off', atMs: 1 }], outcome: 'fenced' }));
     const info = await pvc(['node', 'info', 'n2']);
@@ -90,8 +90,13 @@ describe('pvc high-availability commands', () => {
     const ready = await pvc(['node', 'ready', 'n2']);
     expect(ready.code).toBe(1);
     expect(ready.stderr).toMatch(/node n2 is fenced and its pvcd is not running; boot the node/);
-    // The node boots (alive again): ready removes the fence record.
+    // The node boots (alive again) but its pvcd has not confirmed the record yet: refused.
     await store.create(layout.nodeAlive('n2'), { pid: 1001, sessionId: store.sessionId() }, 'ephemeral');
+    const early = await pvc(['node', 'ready', 'n2']);
+    expect(early.code).toBe(1);
+    expect(early.stderr).toMatch(/node n2 runs but its pvcd has not yet confirmed the fence/);
+    // Its pvcd confirms (destroyed its VMs under this record): ready removes the fence record.
+    await store.update(layout.nodeFence('n2'), (current): Fence => ({ ...(current as Fence), steps: [...(current as Fence).steps, { step: 'self-fence', result: 'done', detail: 'the pvcd of n2 destroyed the vms on it', atMs: 2 }] }));
     const back = await pvc(['node', 'ready', 'n2']);
     expect(back.code).toBe(0);
     expect(back.stderr).toMatch(/fence record removed/);

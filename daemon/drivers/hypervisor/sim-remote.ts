@@ -6,6 +6,7 @@ import { HypervisorError, type CompletedJob, type DomainInfo, type DomainRef, ty
 
 /** Above the sim's own longest call (a hung call fails at its own timeout first). */
 const SIM_CALL_TIMEOUT_MS = 30_000;
+const UNIX_PREFIX = 'unix:';
 
 export interface SimCall {
   node: string;
@@ -17,7 +18,8 @@ export type SimReply = { ok: true; value: unknown } | { ok: false; kind: Hypervi
 
 export class RemoteSimHypervisor implements HypervisorDriver {
   constructor(
-    /** http://127.0.0.1:PORT of the sim world server. */
+    /** http://127.0.0.1:PORT of the sim world server, or unix:/PATH of its socket (which a pvcd
+     *  in a network namespace reaches as a local hypervisor socket, like libvirtd's). */
     private readonly url: string,
     private readonly node: string,
   ) {}
@@ -41,7 +43,8 @@ export class RemoteSimHypervisor implements HypervisorDriver {
     const body = JSON.stringify({ node: this.node, method, args } satisfies SimCall);
     const domain = typeof args[0] === 'string' && method !== 'define' ? args[0] : null;
     return new Promise<T>((resolve, reject) => {
-      const request = http.request(`${this.url}/call`, { method: 'POST', headers: { 'content-type': 'application/json' }, timeout: SIM_CALL_TIMEOUT_MS }, (response) => {
+      const options = { method: 'POST', headers: { 'content-type': 'application/json' }, timeout: SIM_CALL_TIMEOUT_MS };
+      const onResponse = (response: http.IncomingMessage): void => {
         let text = '';
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => (text += chunk));
@@ -54,7 +57,10 @@ export class RemoteSimHypervisor implements HypervisorDriver {
             reject(new HypervisorError('failed', 'list', domain, `bad reply from the sim world at ${this.url}: ${String(error)}`));
           }
         });
-      });
+      };
+      const request = this.url.startsWith(UNIX_PREFIX)
+        ? http.request({ ...options, socketPath: this.url.slice(UNIX_PREFIX.length), path: '/call' }, onResponse)
+        : http.request(`${this.url}/call`, options, onResponse);
       request.on('timeout', () => request.destroy(new Error(`no answer within ${SIM_CALL_TIMEOUT_MS} ms`)));
       request.on('error', (error) => reject(new HypervisorError('unreachable', 'list', domain, `sim world at ${this.url}: ${error.message}`)));
       request.end(body);
