@@ -40,8 +40,9 @@ export async function uploadVolume(target: StorageTarget, ref: VolumeRef, file: 
       if (cephErrorKind(error) === 'exists') throw cephImageExists(what, ref, error);
       throw cephFailed(what, error);
     }
-    const info = await cephStep(`volume ${volumeRefText(ref)} was uploaded but cannot be read back`, () => target.ceph.volumeInfo(ref.pool, ref.volume));
-    const spec: VolumeSpec = { name: ref.volume, pool: ref.pool, sizeBytes: info.sizeBytes, parent: null };
+    // The image has the virtual size: rbd import makes it the raw file's size, a conversion
+    // creates it at the size qemu-img reported, which inspectImageFile read too (no read-back).
+    const spec: VolumeSpec = { name: ref.volume, pool: ref.pool, sizeBytes: image.virtualBytes, parent: null };
     await recordVolume(target, spec);
     return { spec, format: image.format, fileBytes: image.fileBytes };
   });

@@ -71,6 +71,22 @@ export interface CloneResult {
  * when it is not yet; the clone's full size counts against its pool's fullness limit, as any new
  * volume's does, since it may diverge from its parent until it holds all its own data.
  */
+/**
+ * Protects the clone's source snapshot; true when this call protected it. Many clones of one
+ * fresh golden image start at once and all see it unprotected: a protect that fails because
+ * another one got there first (Ceph now lists it protected) is that other clone's, not an error.
+ */
+async function protectForClone(target: StorageTarget, image: { pool: string; image: string; snapshot: string }, what: string): Promise<boolean> {
+  try {
+    await target.ceph.protectSnapshot(image);
+    return true;
+  } catch (error) {
+    const now = await cephStep(what, () => target.ceph.listSnapshots(image.pool, image.image)).catch(() => []);
+    if (now.some((s) => s.name === image.snapshot && s.protected)) return false;
+    throw cephFailed(what, error);
+  }
+}
+
 export async function cloneVolume(target: StorageTarget, source: SnapshotRef, dest: VolumeRef): Promise<CloneResult> {
   const { ceph, store, layout } = target;
   await mustReadVolume(target, source);
@@ -82,11 +98,10 @@ export async function cloneVolume(target: StorageTarget, source: SnapshotRef, de
   const snapshots = await cephStep(what, () => joinInFlight(ceph, `snapshots ${source.pool}/${source.volume}`, () => ceph.listSnapshots(source.pool, source.volume)));
   const inCeph = snapshots.find((s) => s.name === source.snapshot);
   if (!inCeph) throw new PvcError('not-found', `${what}: ceph has no snapshot ${snapshotRefText(source)} (pvc has its spec)`);
-  const protectedSource = !inCeph.protected;
   const sizeBytes = Math.max(1, inCeph.sizeBytes);
   // Protected only once the fullness rule let the clone through: a refused clone changes nothing.
   return withReservation(target, { pool: dest.pool, volume: dest.volume, bytes: sizeBytes, operation: 'clone' }, what, async () => {
-    if (protectedSource) await cephStep(what, () => ceph.protectSnapshot(image));
+    const protectedSource = !inCeph.protected && (await protectForClone(target, image, what));
     if (!snapshotSpec.value.protected || protectedSource) {
       try {
         await store.update(layout.snapshot(source.pool, source.volume, source.snapshot), (spec) => (spec ? { ...spec, protected: true } : { name: source.snapshot, protected: true }));

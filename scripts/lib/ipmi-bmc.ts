@@ -23,6 +23,7 @@ const STOP_GRACE_MS = 3_000;
 /** The chassis script's wait for this process to act out a power change. */
 const CALLBACK_TIMEOUT_S = 20;
 export const BMC_USERNAME = 'admin';
+const LOOPBACK = '127.0.0.1';
 
 export interface BmcFleetOptions {
   /** Folder for configs, state and logs; wiped per BMC on start. */
@@ -30,6 +31,9 @@ export interface BmcFleetOptions {
   nodes: readonly string[];
   /** The admin password every BMC accepts (tests only). */
   password: string;
+  /** The local address the BMCs listen on; default 127.0.0.1. A test whose nodes run in network
+   *  namespaces gives the host end of their link, which both they and this host reach. */
+  address?: string;
   /** Runs when a node's power goes off or on; the BMC reports the change only after it returns. */
   onPower?: (node: string, state: PowerState) => void | Promise<void>;
 }
@@ -52,7 +56,7 @@ export class BmcFleet {
     const server = await startCallbackServer(options.onPower);
     const callbackPort = (server.address() as AddressInfo).port;
     const script = writeChassisScript(options.dir, callbackPort);
-    const ports = await findFreeUdpPorts(options.nodes.length);
+    const ports = await findFreeUdpPorts(options.nodes.length, options.address ?? LOOPBACK);
     const bmcs = new Map<string, RunningBmc>();
     const fleet = new BmcFleet(bmcs, server);
     try {
@@ -112,7 +116,7 @@ function startOne(options: BmcFleetOptions, node: string, port: number, script: 
     `name "${node}"`,
     'set_working_mc 0x20',
     '  startlan 1',
-    `    addr 127.0.0.1 ${port}`,
+    `    addr ${options.address ?? LOOPBACK} ${port}`,
     '    priv_limit admin',
     ...['callback', 'user', 'operator', 'admin'].map((level) => `    allowed_auths_${level} ${auths}`),
     '    guid a123456789abcdefa123456789abcdef',
@@ -124,7 +128,7 @@ function startOne(options: BmcFleetOptions, node: string, port: number, script: 
   const lanPath = path.join(dir, 'lan.conf');
   writeFileSync(lanPath, lan, { mode: 0o600 });
   const pid = spawnBackground('ipmi_sim', ['-c', lanPath, '-f', path.join(dir, 'node.emu'), '-s', path.join(dir, 'state'), '-n'], { logFile: path.join(dir, 'ipmi_sim.log'), detached: false });
-  return { node, pid, target: { host: '127.0.0.1', port, username: BMC_USERNAME, password: options.password }, powerFile };
+  return { node, pid, target: { host: options.address ?? LOOPBACK, port, username: BMC_USERNAME, password: options.password }, powerFile };
 }
 
 /** The chassis_control program: `chassis.sh NODE POWERFILE get power` / `... set power 0|1`. */
@@ -192,8 +196,8 @@ async function waitReady(bmc: RunningBmc): Promise<void> {
   }
 }
 
-/** Free loopback UDP ports (the kernel picks them; all sockets stay open until each is known). */
-async function findFreeUdpPorts(count: number): Promise<number[]> {
+/** Free UDP ports on `address` (the kernel picks them; all sockets stay open until each is known). */
+async function findFreeUdpPorts(count: number, address: string): Promise<number[]> {
   const sockets: dgram.Socket[] = [];
   try {
     const ports: number[] = [];
@@ -202,7 +206,7 @@ async function findFreeUdpPorts(count: number): Promise<number[]> {
       sockets.push(socket);
       ports.push(await new Promise<number>((resolve, reject) => {
         socket.once('error', reject);
-        socket.bind(0, '127.0.0.1', () => resolve(socket.address().port));
+        socket.bind(0, address, () => resolve(socket.address().port));
       }));
     }
     return ports;

@@ -5,9 +5,12 @@
 // start to exit; each volume is removed again before the next run.
 //
 // A raw upload *is* `rbd import` (daemon/drivers/ceph/transfer.ts), so the two differ by a fixed
-// cost: process start, the fullness check (`ceph df`), the existence check and the read-back
-// (`rbd info`), the spec. The ratio therefore grows with the file; each size is reported, with
-// the fixed cost and the size from which the ratio is 90 % or more at this run's rbd throughput.
+// cost: process start, ZooKeeper, the fullness check (`ceph df`, ~0.23 s of Python), the existence
+// check (`rbd info`), the spec. The end-to-end ratio therefore grows with the file; each size is
+// reported, with the fixed cost and the size from which that ratio reaches 90 %. Throughput
+// itself, the rate at which bytes move once moving, is the slope of wall time over size between
+// the smallest and the largest file: the fixed costs cancel out of it. The target is judged on
+// that steady-state ratio.
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
@@ -22,7 +25,7 @@ import { BENCH_DIR, timeLongCommand, type StorageBench } from './storage-fixture
 
 const MiB = 1024 ** 2;
 /** File sizes in MiB, smallest first; PVC_BENCH_UPLOAD_MIB=256,1024 changes them. */
-const UPLOAD_SIZES_MIB = (process.env.PVC_BENCH_UPLOAD_MIB ?? '256,1024').split(',').map(Number);
+const UPLOAD_SIZES_MIB = (process.env.PVC_BENCH_UPLOAD_MIB ?? '256,1024,4096').split(',').map(Number);
 const UPLOAD_RUNS = 5;
 const TARGET_RATIO = 0.9;
 const POOL = 'uploads';
@@ -45,20 +48,46 @@ export async function benchUpload(bench: StorageBench): Promise<Record<string, u
   if (!bench.ceph) throw new Error('the upload benchmark needs ceph');
   await addPool(target, POOL, { pgNum: 32, size: 1, minSize: 1 });
   const loadBefore = loadavg()[0];
-  const sizes: Record<string, unknown> = {};
+  const sizes: Record<string, SizeResult> = {};
   for (const sizeMiB of UPLOAD_SIZES_MIB) {
     if (!Number.isInteger(sizeMiB) || sizeMiB < 1) throw new Error(`invalid PVC_BENCH_UPLOAD_MIB size ${sizeMiB}`);
     sizes[`${sizeMiB}MiB`] = await benchOneSize(bench, target, sizeMiB);
   }
+  const steadyState = steadyStateThroughput(UPLOAD_SIZES_MIB, sizes);
   return {
     what: `raw files of random bytes, ${UPLOAD_RUNS} runs each way per size, interleaved`,
     targetRatio: TARGET_RATIO,
+    steadyState,
     ...sizes,
     machine: { cores: cpus().length, loadAvg1mBefore: loadBefore, loadAvg1mAfter: loadavg()[0] },
   };
 }
 
-async function benchOneSize(bench: StorageBench, target: StorageTarget & { cliEnv: Record<string, string> }, sizeMiB: number): Promise<Record<string, unknown>> {
+interface SizeResult {
+  pvcMedianMs: number;
+  rbdMedianMs: number;
+  [key: string]: unknown;
+}
+
+/** MiB/s from the smallest to the largest size: (size difference) / (median time difference). */
+function steadyStateThroughput(sizesMiB: readonly number[], results: Record<string, SizeResult>): Record<string, unknown> | null {
+  if (sizesMiB.length < 2) return null;
+  const small = results[`${Math.min(...sizesMiB)}MiB`] as SizeResult;
+  const large = results[`${Math.max(...sizesMiB)}MiB`] as SizeResult;
+  const spanMiB = Math.max(...sizesMiB) - Math.min(...sizesMiB);
+  const pvc = mibPerS(spanMiB, large.pvcMedianMs - small.pvcMedianMs);
+  const rbd = mibPerS(spanMiB, large.rbdMedianMs - small.rbdMedianMs);
+  const throughputRatio = ratio(pvc, rbd);
+  return {
+    what: `slope of median wall time over size, ${Math.min(...sizesMiB)} to ${Math.max(...sizesMiB)} MiB (fixed costs cancel)`,
+    pvcMiBPerS: pvc,
+    rbdImportMiBPerS: rbd,
+    throughputRatio,
+    withinTarget: throughputRatio >= TARGET_RATIO,
+  };
+}
+
+async function benchOneSize(bench: StorageBench, target: StorageTarget & { cliEnv: Record<string, string> }, sizeMiB: number): Promise<SizeResult> {
   const ceph = bench.ceph as CephCluster;
   const file = path.join(BENCH_DIR, 'upload.raw');
   writeRandomFile(file, sizeMiB * MiB);
@@ -92,6 +121,8 @@ async function benchOneSize(bench: StorageBench, target: StorageTarget & { cliEn
   const throughputRatio = ratio(pvcThroughput, rbdThroughput);
   const fixedCostMs = Math.round(median(pvcMs) - median(rbdMs));
   return {
+    pvcMedianMs: median(pvcMs),
+    rbdMedianMs: median(rbdMs),
     pvcUpload: { what: '`node bin/pvc.js storage volume upload POOL/VOL FILE --image-format raw`, process start included', ...summary(pvcMs), medianMiBPerS: pvcThroughput },
     baselineRbdImport: { what: '`rbd import --image-format 2 FILE POOL/VOL`', ...summary(rbdMs), medianMiBPerS: rbdThroughput },
     throughputRatio,

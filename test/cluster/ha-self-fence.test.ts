@@ -34,6 +34,7 @@ beforeAll(async () => {
     nodes: NODES,
     withoutBmc: [CUT],
     netns: { [CUT]: link.netns },
+    bmcAddress: link.hostAddress,
     ha: { fenceFailurePolicy: 'recover', autoReturn: true, checkIntervalMs: 100, selfFence: { afterMs: 1_500 } },
     nodeSections: { [CUT]: { zookeeper: { hosts: link.hosts, user: testAuth.user, password: testAuth.password } } },
   });

@@ -7,6 +7,8 @@
 //   zk-leader      the ZooKeeper leader is SIGKILLed, restarted later
 //   bmc-down       the BMC does not answer: VMs stay down until the node boots and destroys them
 //   primary-kill   the primary is SIGKILLed while it fences another node
+//   netns-cut      the node in a network namespace (f3) loses its network for 0.5-8 s, silently
+//                  (every packet dropped): a short cut fences nobody, a long one fences it
 // Checked every 50 ms throughout: no VM runs on two nodes. After each run: every fenced node is
 // booted and returned (`node ready`), every VM runs exactly once on its node within the bound,
 // and the primary journals never overlapped (exactly one primary at a time).
@@ -19,7 +21,8 @@ import { startEnsemble } from '../../scripts/lib/zk-ensemble.ts';
 import { HaCluster } from '../helpers/ha-cluster.ts';
 import { seededRandom } from '../helpers/seeded-random.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { connectStore } from '../helpers/zk.ts';
+import { connectStore, testAuth } from '../helpers/zk.ts';
+import { ZkNetnsLink } from '../helpers/zk-netns-link.ts';
 
 const NODES = ['f1', 'f2', 'f3'];
 const VM_COUNT = 12;
@@ -29,8 +32,10 @@ const DEFAULT_RUNS = 10;
 /** Every VM of a fenced node must run again within this (a backstop, not a benchmark). */
 const RECOVERY_BOUND_MS = 90_000;
 
-type Scenario = 'sigkill' | 'sigstop-long' | 'sigstop-short' | 'zk-leader' | 'bmc-down' | 'primary-kill';
-const SCENARIOS: Scenario[] = ['sigkill', 'sigstop-long', 'sigstop-short', 'zk-leader', 'bmc-down', 'primary-kill'];
+type Scenario = 'sigkill' | 'sigstop-long' | 'sigstop-short' | 'zk-leader' | 'bmc-down' | 'primary-kill' | 'netns-cut';
+const SCENARIOS: Scenario[] = ['sigkill', 'sigstop-long', 'sigstop-short', 'zk-leader', 'bmc-down', 'primary-kill', 'netns-cut'];
+/** The node whose pvcd runs in a network namespace that netns-cut cuts off. */
+const NETNS_NODE = 'f3';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -48,7 +53,19 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const ensemble = await startEnsemble({ dir: path.join(dir, 'zk'), size: 3, detached: false });
   const store = await connectStore(ensemble.hosts, { sessionTimeoutMs: 10_000 });
-  const ha = await HaCluster.start({ hosts: ensemble.hosts, store, cluster: `hafaults-${process.pid}`, baseDir: dir, nodes: NODES, sessionTimeoutMs: SESSION_TIMEOUT_MS, ha: { keepaliveStaleMs: 4_000, checkIntervalMs: 100 } });
+  const link = await ZkNetnsLink.start(ensemble.hosts, 'hacamp', dir);
+  const ha = await HaCluster.start({
+    hosts: ensemble.hosts,
+    store,
+    cluster: `hafaults-${process.pid}`,
+    baseDir: dir,
+    nodes: NODES,
+    sessionTimeoutMs: SESSION_TIMEOUT_MS,
+    ha: { keepaliveStaleMs: 4_000, checkIntervalMs: 100 },
+    netns: { [NETNS_NODE]: link.netns },
+    bmcAddress: link.hostAddress,
+    nodeSections: { [NETNS_NODE]: { zookeeper: { hosts: link.hosts, user: testAuth.user, password: testAuth.password } } },
+  });
   const results: Array<{ run: number; scenario: Scenario; detail: string; recoveredMs: number }> = [];
   try {
     await ha.waitForCluster();
@@ -129,6 +146,20 @@ async function main(): Promise<void> {
           detail = `${victim} while ${primary} fenced it`;
           break;
         }
+        case 'netns-cut': {
+          const cutMs = between(500, 8_000);
+          await link.cut();
+          await sleep(cutMs);
+          await link.restore();
+          await sleep(SESSION_TIMEOUT_MS * 2);
+          for (const node of NODES) {
+            if (!(await ha.fence(node))) continue;
+            await ha.waitFence(node, 'fenced', RECOVERY_BOUND_MS);
+            fenced.push(node);
+          }
+          detail = `${NETNS_NODE} for ${cutMs} ms${fenced.length ? `; fenced ${fenced.join(', ')}` : ''}`;
+          break;
+        }
       }
       const down = [...new Set(fenced)];
       if (down.length > 0 && down.length < NODES.length) await ha.waitAllRunning(vms, RECOVERY_BOUND_MS, down);
@@ -144,6 +175,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ campaign: 'ha', seed, runs, ok: true, violations: ha.violations.length, vms: VM_COUNT, results }, null, 2));
   } finally {
     await ha.stop();
+    await link.close();
     await store.close();
     await ensemble.stop();
   }

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { readAllVmFacts } from '../../common/client/vm-read.ts';
 import { returnFencedNode } from '../../common/client/ha.ts';
+import { waitFenceConfirmed } from './ha-power.ts';
 import { setNodeDomainState } from '../../common/client/node-domain.ts';
 import type { Fence, FenceOutcome, VmSpec, VmState } from '../../common/zk/schema.ts';
 import { linkSocketDir } from '../../common/unix-socket-dir.ts';
@@ -41,6 +42,8 @@ export interface HaClusterOptions {
   timeouts?: Record<string, unknown>;
   /** Further config sections of single nodes (e.g. a `zookeeper` section through a proxy). */
   nodeSections?: Record<string, Record<string, unknown>>;
+  /** Where the BMCs listen (default loopback); nodes in namespaces need an address they reach. */
+  bmcAddress?: string;
   /** Nodes whose pvcd runs in a network namespace (their hypervisor is the sim on a unix socket). */
   netns?: Record<string, string>;
   /** Every pvcd's own ZooKeeper identity (zookeeper.daemonUser), which alone may read BMC passwords. */
@@ -74,6 +77,7 @@ export class HaCluster {
         dir: path.join(fleet.dir, 'bmc'),
         nodes: options.nodes,
         password: HA_BMC_PASSWORD,
+        ...(options.bmcAddress ? { address: options.bmcAddress } : {}),
         onPower: (node, state) => cluster?.actOutPower(node, state),
       });
     } catch (error) {
@@ -203,6 +207,7 @@ export class HaCluster {
     const wrong = names.filter((n) => this.runningOn(n).includes(node));
     if (wrong.length > 0) this.violations.push(`${node} booted fenced but runs ${wrong.join(', ')}`);
     await waitFor(`${node} fence finished`, async () => (await this.fence(node))?.outcome !== 'in-progress', timeoutMs);
+    await waitFenceConfirmed(store, this.layout, node, timeoutMs);
     await returnFencedNode(store, this.layout, node);
     await setNodeDomainState(store, this.layout, node, 'ready', { waitMs: 0 });
     await waitFor(`${node} back in run`, async () => (await store.get(this.layout.nodeStatus(node)))?.value.daemonState === 'run', timeoutMs);

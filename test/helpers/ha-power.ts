@@ -3,7 +3,8 @@
 // losing power — its pvcd is killed (thawed first, if frozen) and its QEMU destroyed before
 // ipmitool sees the answer; power on boots it, which starts its pvcd again. And the way back to
 // service once a fenced node has booted.
-import { returnFencedNode } from '../../common/client/ha.ts';
+import { fenceSeenByNode, readFence, returnFencedNode } from '../../common/client/ha.ts';
+import type { ZkLayout } from '../../common/zk/schema.ts';
 import { setNodeDomainState } from '../../common/client/node-domain.ts';
 import type { ZkStore } from '../../common/zk/store.ts';
 import { IpmitoolDriver } from '../../daemon/drivers/ipmi/ipmitool.ts';
@@ -32,7 +33,16 @@ export async function bootAndReturn(store: ZkStore, fleet: PvcdFleet, bmcs: BmcF
   await new IpmitoolDriver().powerOn(bmcs.target(node));
   await waitFor(`${node} reporting fenced`, async () => (await store.get(fleet.layout.nodeStatus(node)))?.value.daemonState === 'fenced' && (await store.stat(fleet.layout.nodeAlive(node))) !== null, waitMs);
   await whileFenced();
+  await waitFenceConfirmed(store, fleet.layout, node, waitMs);
   await returnFencedNode(store, fleet.layout, node);
   await setNodeDomainState(store, fleet.layout, node, 'ready', { waitMs: 0 });
   await waitFor(`${node} in run`, async () => (await store.get(fleet.layout.nodeStatus(node)))?.value.daemonState === 'run', waitMs);
+}
+
+/** Until the node's pvcd has confirmed its fence record (or the record is gone): `node ready` needs it. */
+export async function waitFenceConfirmed(store: ZkStore, layout: ZkLayout, node: string, waitMs: number): Promise<void> {
+  await waitFor(`${node} confirming its fence`, async () => {
+    const fence = await readFence(store, layout, node);
+    return fence === null || fenceSeenByNode(fence.value);
+  }, waitMs);
 }

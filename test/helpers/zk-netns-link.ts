@@ -21,6 +21,8 @@ export class ZkNetnsLink {
     readonly netns: string,
     /** The ZooKeeper connection string for the pvcd inside the namespace. */
     readonly hosts: string,
+    /** The host end's address: reachable from the namespace and from this host (e.g. for BMCs). */
+    readonly hostAddress: string,
     private readonly hostVeth: string,
     private readonly nsVeth: string,
     private readonly cutFile: string,
@@ -47,7 +49,7 @@ export class ZkNetnsLink {
       const proxied = await proxyZkHosts(zkHosts, hostAddress);
       const cutFile = path.join(dir, `${netns}-cut.nft`);
       writeFileSync(cutFile, cutRules(nsVeth));
-      return new ZkNetnsLink(netns, proxied.hosts, hostVeth, nsVeth, cutFile, proxied.proxies);
+      return new ZkNetnsLink(netns, proxied.hosts, hostAddress, hostVeth, nsVeth, cutFile, proxied.proxies);
     } catch (error) {
       await deleteNetns(netns);
       throw error;

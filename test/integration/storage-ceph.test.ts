@@ -147,6 +147,19 @@ describe('on real ceph', () => {
     expect(await refused('storage', 'volume', 'download', `${pool}/img-qcow`, outQcow)).toContain('the file exists; give --overwrite to replace it');
   }, TEST_TIMEOUT_MS);
 
+  it('clones a fresh golden image many times at once: every clone lands, one of them protected it', async () => {
+    await ok('storage', 'volume', 'add', `${pool}/fresh`, '16M');
+    await ok('storage', 'volume', 'snapshot', 'add', `${pool}/fresh@gold`);
+    const clones = ['f1', 'f2', 'f3', 'f4'];
+    const results = await Promise.all(clones.map((name) => pvc('storage', 'volume', 'clone', `${pool}/fresh@gold`, name)));
+    expect(results.map((r) => [r.code, r.stderr])).toEqual(clones.map(() => [0, '']));
+    expect(results.filter((r) => r.stdout.includes('(protected')).length).toBe(1);
+    expect((await ceph.listVolumes(pool)).map((v) => v.name).filter((n) => clones.includes(n)).sort()).toEqual(clones);
+    for (const name of clones) await ok('storage', 'volume', 'remove', `${pool}/${name}`, '--yes');
+    await ok('storage', 'volume', 'snapshot', 'unprotect', `${pool}/fresh@gold`);
+    await ok('storage', 'volume', 'remove', `${pool}/fresh`, '--yes');
+  }, TEST_TIMEOUT_MS);
+
   it('refreshes status from the real cluster, and removes the pool with everything in it', async () => {
     await ceph.createVolume(pool, 'stray', 8 * MiB);
     const runnable = new StorageStatusRunnable({ store, layout, ceph, intervalMs: 600_000, refreshTimeoutMs: 60_000 });
