@@ -1,7 +1,7 @@
 // `vm define`: a user's definition (YAML or JSON text, or an already parsed object from the API)
 // becomes a new /vms/<vm> spec. Validation is common/vm/define.ts's (one set of rules for every
-// caller); this file adds what needs the cluster: the name must be free and a pinned node must
-// exist. Created with a plain create, so two defines of the same name cannot both succeed.
+// caller); this file adds what needs the cluster: the name must be free, a pinned node must
+// exist, and each rbd disk must be a volume of its own. Created with a plain create, so two defines of the same name cannot both succeed.
 import { PvcError } from '../errors.ts';
 import { assertName } from '../names.ts';
 import { DEFINE_STATES, vmSpecFromDefinition, vmSpecFromDefinitionText } from '../vm/define.ts';
@@ -9,6 +9,7 @@ import { cryptoRandomBytes, type RandomBytes } from '../vm/random-ids.ts';
 import type { VmSpec, VmState } from '../zk/schema.ts';
 import { isZkError } from '../zk/store.ts';
 import type { VmTarget } from './vm-read.ts';
+import { mustHaveOwnVolumes } from './vm-volumes.ts';
 
 export type DefineState = (typeof DEFINE_STATES)[number];
 
@@ -44,10 +45,12 @@ export function prepareVmSpec(definition: string | object, options: DefineOption
   return { ...parsed, node: options.node ?? parsed.node, desiredState: options.state ?? parsed.desiredState };
 }
 
-/** Stores a prepared spec as a new VM: refused when the name is taken or the node unknown. */
+/** Stores a prepared spec as a new VM: refused when the name is taken, the node unknown, or an
+ *  rbd disk's volume missing or another VM's (vm-volumes.ts). */
 export async function createVm(target: VmTarget, spec: VmSpec): Promise<DefineResult> {
   const { store, layout } = target;
   if (spec.node !== null) await mustBeKnownNode(target, spec.node);
+  await mustHaveOwnVolumes(target, spec, null);
   try {
     await store.create(layout.vm(spec.name), spec);
   } catch (error) {

@@ -14,6 +14,7 @@ import { isZkError } from '../zk/store.ts';
 import { mustBeKnownNode } from './vm-define.ts';
 import { mustReadVmFacts, type VmTarget } from './vm-read.ts';
 import { vmMayBeRunning } from './vm-views.ts';
+import { mustHaveOwnVolumes } from './vm-volumes.ts';
 
 /** Reads and writes retried when the spec changed between them (placement, a state change). */
 export const MODIFY_MAX_ATTEMPTS = 8;
@@ -92,6 +93,7 @@ export async function modifyVm(target: VmTarget, name: string, definition: strin
     const result = { name, takesEffectAtNextStart: vmMayBeRunning(facts.status), spec: next };
     if (JSON.stringify(next) === JSON.stringify(current)) return { ...result, changed: false };
     if (next.node !== null && next.node !== current.node) await mustBeKnownNode(target, next.node);
+    await mustHaveOwnVolumes(target, next, current);
     const tx = store.transaction().set(layout.vm(name), next, facts.spec.version);
     // Placement removes the reason when it places a VM; a node given here places it too.
     if (next.node !== null && facts.unplaced) tx.remove(layout.vmUnplaced(name));

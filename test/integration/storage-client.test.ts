@@ -17,6 +17,8 @@ import { addVolume, cloneVolume } from '../../common/client/storage-volume-add.t
 import { renameVolume, resizeVolume } from '../../common/client/storage-volume-change.ts';
 import { removeVolume } from '../../common/client/storage-volume-remove.ts';
 import { setStorageSettings } from '../../common/client/storage-settings.ts';
+import { defineVm } from '../../common/client/vm-define.ts';
+import { modifyVm } from '../../common/client/vm-modify.ts';
 import { PvcError } from '../../common/errors.ts';
 import { migrateSchema } from '../../common/zk/migrations.ts';
 import { ZkLayout } from '../../common/zk/schema.ts';
@@ -229,5 +231,33 @@ describe('status refresh', () => {
     } finally {
       await runnable.stop();
     }
+  });
+});
+
+describe('vm disks are volumes of their own', () => {
+  const rbdDisk = (target: string, image: string) => ({ target, source: { type: 'rbd' as const, pool: 'vms', image } });
+  const definition = (name: string, uuid: string, ...disks: Array<ReturnType<typeof rbdDisk>>) => ({ name, uuid, vcpus: 1, memoryMiB: 128, disks });
+
+  it('refuses a missing volume, one volume twice, and another vm\'s volume; changes nothing', async () => {
+    await addPool(target, 'vms', { size: 1 });
+    await addVolume(target, { pool: 'vms', volume: 'd1' }, GiB);
+    await addVolume(target, { pool: 'vms', volume: 'd2' }, GiB);
+    expect((await rejected(defineVm(target, definition('a', '1e570000-0000-4000-8000-00000000000a', rbdDisk('vda', 'nope'))))).message).toBe(
+      `vm a: disk vda is volume vms/nope, which does not exist in cluster ${layout.cluster}; make it first (pvc storage volume add, clone or upload)`,
+    );
+    expect((await rejected(defineVm(target, definition('a', '1e570000-0000-4000-8000-00000000000a', rbdDisk('vda', 'd1'), rbdDisk('vdb', 'd1'))))).message).toBe(
+      'vm a: disks vda and vdb are both volume vms/d1; give each disk its own volume',
+    );
+    await defineVm(target, definition('a', '1e570000-0000-4000-8000-00000000000a', rbdDisk('vda', 'd1')));
+    const taken = await rejected(defineVm(target, definition('b', '1e570000-0000-4000-8000-00000000000b', rbdDisk('vda', 'd1'))));
+    expect(taken.message).toBe('vm b: disk vda is volume vms/d1, which is already a disk of vm a; a volume is the disk of one vm only');
+    expect(await store.get(layout.vm('b'))).toBeNull();
+    // Modify: a kept disk is not checked again; an added one is.
+    await defineVm(target, definition('b', '1e570000-0000-4000-8000-00000000000b', rbdDisk('vda', 'd2')));
+    expect((await rejected(modifyVm(target, 'b', definition('b', '1e570000-0000-4000-8000-00000000000b', rbdDisk('vda', 'd2'), rbdDisk('vdb', 'd1'))))).message).toBe(
+      'vm b: disk vdb is volume vms/d1, which is already a disk of vm a; a volume is the disk of one vm only',
+    );
+    expect((await modifyVm(target, 'b', { ...definition('b', '1e570000-0000-4000-8000-00000000000b', rbdDisk('vda', 'd2')), memoryMiB: 256 })).changed).toBe(true);
+    expect((await store.get(layout.vm('b')))?.value.disks).toEqual([rbdDisk('vda', 'd2')]);
   });
 });
