@@ -19,6 +19,7 @@ interface SetOptions {
   removePeer?: string[];
   addFloatingIp?: string[];
   removeFloatingIp?: string[];
+  upstreamResolvers?: string;
 }
 
 /** `ADDRESS,ASN` -> a peer; refused naming the value. */
@@ -33,6 +34,14 @@ function floatingOf(text: string): { address: string; device: string | null } {
   const [address, device, extra] = text.split(',');
   if (!address || extra !== undefined) throw new PvcError('bad-input', `invalid --add-floating-ip ${JSON.stringify(text)}: use ADDRESS/LEN or ADDRESS/LEN,DEVICE such as 10.0.0.254/24,eno1`);
   return { address, device: device || null };
+}
+
+/** `A,B` -> addresses; `none` -> []. Each address is checked by the schema, which names it. */
+function resolversOf(text: string): string[] {
+  if (text.trim() === 'none') return [];
+  const list = text.split(',').map((a) => a.trim());
+  if (list.some((a) => a === '')) throw new PvcError('bad-input', `invalid --upstream-resolvers ${JSON.stringify(text)}: use comma-separated addresses such as 192.0.2.53,2001:db8::53, or none`);
+  return list;
 }
 
 export function registerClusterNetwork(cluster: Command): void {
@@ -62,6 +71,7 @@ export function registerClusterNetwork(cluster: Command): void {
     .option('--remove-peer <address>', 'remove an upstream peer (repeatable)', collect)
     .option('--add-floating-ip <address/len[,device]>', "add an address that moves with the primary (default device: the node's underlay)", collect)
     .option('--remove-floating-ip <address>', 'remove a floating IP (repeatable)', collect)
+    .option('--upstream-resolvers <addresses>', "comma-separated resolvers for names outside pvc's zones (replaces the list; `none` clears it)")
     .option('--format <format>', FORMAT_HELP, DEFAULT_FORMAT)
     .addHelpText(
       'after',
@@ -81,6 +91,7 @@ export function registerClusterNetwork(cluster: Command): void {
         removePeers: options.removePeer,
         addFloatingIps: options.addFloatingIp?.map(floatingOf),
         removeFloatingIps: options.removeFloatingIp,
+        upstreamResolvers: options.upstreamResolvers === undefined ? undefined : resolversOf(options.upstreamResolvers),
       };
       if (Object.values(changes).every((v) => v === undefined)) throw new PvcError('bad-input', 'nothing to set: give at least one option (see pvc cluster network set --help)');
       const client = import('../common/client/cluster-network.ts');

@@ -120,5 +120,6 @@ export function clusterNetworkTable(settings: ClusterNetwork): string {
     ['dns zone', settings.dnsZone],
     ['upstream peers', settings.upstreamPeers.map((p) => `${p.address} (asn ${p.asn})`).join(', ') || 'none'],
     ['floating ips', settings.floatingIps.map((f) => `${f.address}${f.device ? ` on ${f.device}` : ''}`).join(', ') || 'none'],
+    ['upstream resolvers', settings.upstreamResolvers.join(', ') || 'none (names outside pvc\'s zones are not resolved)'],
   ]);
 }

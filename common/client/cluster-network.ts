@@ -1,6 +1,6 @@
 // `pvc cluster network show|set`: the cluster-wide network settings (the AS of the cluster's
 // iBGP EVPN, upstream BGP peers, floating IPs that move with the primary, the cluster's DNS
-// zone). One document, changed by compare-and-set; a change that names a peer or address wrongly
+// zone, the upstream resolvers of the networks' DNS). One document, changed by compare-and-set; a change that names a peer or address wrongly
 // (adding one that is there, removing one that is not) is refused and nothing is written.
 import { PvcError } from '../errors.ts';
 import { canonicalIp, parseAnyCidr } from '../net/ip.ts';
@@ -18,6 +18,8 @@ export interface ClusterNetworkChanges {
   addFloatingIps?: FloatingIp[];
   /** Addresses, with or without their prefix length. */
   removeFloatingIps?: string[];
+  /** The whole list, replacing the old one ([] clears it). */
+  upstreamResolvers?: string[];
 }
 
 export function getClusterNetwork(target: NetworkTarget): Promise<ClusterNetwork> {
@@ -54,7 +56,8 @@ export function applyClusterNetworkChanges(current: ClusterNetwork, changes: Clu
     if (floating.some((f) => addressOf(f.address) === addressOf(address))) throw new PvcError('bad-input', `floating ip ${addressOf(address)} is already configured; remove it first to change it`);
     floating.push({ address, device: ip.device });
   }
-  const next = { asn: changes.asn ?? current.asn, upstreamPeers: peers, floatingIps: floating, dnsZone: changes.dnsZone ?? current.dnsZone };
+  const resolvers = changes.upstreamResolvers?.map((text) => canonicalIp(text) ?? text) ?? current.upstreamResolvers;
+  const next = { asn: changes.asn ?? current.asn, upstreamPeers: peers, floatingIps: floating, dnsZone: changes.dnsZone ?? current.dnsZone, upstreamResolvers: resolvers };
   return parseOrRefuse(ClusterNetworkDoc, next, 'cluster network settings');
 }
 

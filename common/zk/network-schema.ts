@@ -51,6 +51,7 @@ export const ASN_MAX = 4_294_967_295;
 export const DEFAULT_CLUSTER_ASN = 65_500;
 export const CLUSTER_MAX_UPSTREAM_PEERS = 16;
 export const CLUSTER_MAX_FLOATING_IPS = 16;
+export const CLUSTER_MAX_UPSTREAM_RESOLVERS = 4;
 
 const DOMAIN_LABEL = '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
 const DOMAIN = new RegExp(`^${DOMAIN_LABEL}(\\.${DOMAIN_LABEL})*$`);
@@ -232,12 +233,21 @@ export const ClusterNetworkDoc = z.strictObject({
     .refine((list) => new Set(list.map((f) => f.address.slice(0, f.address.indexOf('/')))).size === list.length, 'must not list the same address twice'),
   /** The cluster's own DNS zone (e.g. for its nodes), beside every network's domain. */
   dnsZone: domainName,
+  /**
+   * Where the networks' DNS (dnsmasq at each gateway) sends names outside pvc's zones; empty:
+   * such names are not resolved. Absent in documents written before it existed: empty.
+   */
+  upstreamResolvers: z
+    .array(anyAddress)
+    .max(CLUSTER_MAX_UPSTREAM_RESOLVERS, `at most ${CLUSTER_MAX_UPSTREAM_RESOLVERS} upstream resolvers`)
+    .refine((list) => new Set(list).size === list.length, 'must not list the same resolver twice')
+    .default([]),
 });
 export type ClusterNetwork = z.infer<typeof ClusterNetworkDoc>;
 
 /** The settings a cluster starts with (migration 3 writes them). */
 export function defaultClusterNetwork(cluster: string): ClusterNetwork {
-  return { asn: DEFAULT_CLUSTER_ASN, upstreamPeers: [], floatingIps: [], dnsZone: `${cluster}.pvc.local` };
+  return { asn: DEFAULT_CLUSTER_ASN, upstreamPeers: [], floatingIps: [], dnsZone: `${cluster}.pvc.local`, upstreamResolvers: [] };
 }
 
 // ---- pure helpers ------------------------------------------------------------------------

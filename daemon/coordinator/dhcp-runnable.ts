@@ -29,7 +29,8 @@ export interface DhcpRunnableDeps {
   layout: ZkLayout;
   resyncIntervalMs: number;
   driver: DhcpDriver;
-  settings: Omit<DhcpSettings, 'servedZones'>;
+  /** The fixed settings; zones and upstream resolvers come from ZooKeeper at each pass. */
+  settings: Omit<DhcpSettings, 'servedZones' | 'upstreamResolvers'>;
   /** What stop() may spend on recording the last lease events (part of the runnable stop timeout). */
   finalDrainMs: number;
 }
@@ -97,7 +98,7 @@ export class DhcpRunnable implements Runnable {
     const zones = servedZones(view.networks.map((n) => n.spec), view.cluster);
     const desired = view.networks.map((n) => ({
       network: n.spec.name,
-      configText: renderDnsmasqConfig(dnsmasqInputOf(n.spec, { ...settings, servedZones: zones }), driver.pathsOf(n.spec.name)),
+      configText: renderDnsmasqConfig(dnsmasqInputOf(n.spec, { ...settings, servedZones: zones, upstreamResolvers: view.cluster.upstreamResolvers }), driver.pathsOf(n.spec.name)),
       reservations: reservationFiles(n.reservations),
     }));
     const actions = planDhcp(desired, await driver.instances(), this.startedThisTerm);

@@ -17,6 +17,8 @@ export interface DhcpSettings {
   pdns: { address: string; port: number };
   /** Every zone PowerDNS serves (see dns-zones.ts servedZones). */
   servedZones: readonly string[];
+  /** The cluster's upstream resolvers (cluster network settings). */
+  upstreamResolvers: readonly string[];
   logDhcp: boolean;
 }
 
@@ -46,6 +48,7 @@ export function dnsmasqInputOf(network: ManagedNetwork, settings: DhcpSettings):
     leaseTimeS: settings.leaseTimeS,
     forwardZones: settings.servedZones.map(withoutDot),
     pdns: settings.pdns,
+    upstreamResolvers: [...settings.upstreamResolvers],
     logDhcp: settings.logDhcp,
   };
 }

@@ -27,7 +27,7 @@ dhcpContract('dnsmasq in a netns', async () => {
   const network = 'contract7';
   const driver = new DnsmasqDriver({ stateDir: path.join(inject('testRunDir'), `dnsmasq-contract-${process.pid}`), netns: server });
   const spec = managedNetwork({ name: network, vni: 7, domain: 'contract7.test', ipv4: { subnet: '10.77.7.0/24', gateway: '10.77.7.1', dhcp: { enabled: true, start: '10.77.7.100', end: '10.77.7.150' } } });
-  const configText = renderDnsmasqConfig(dnsmasqInputOf(spec, { leaseTimeS: 600, pdns: { address: '127.0.0.1', port: 5300 }, servedZones: [], logDhcp: true }), driver.pathsOf(network));
+  const configText = renderDnsmasqConfig(dnsmasqInputOf(spec, { leaseTimeS: 600, pdns: { address: '127.0.0.1', port: 5300 }, servedZones: [], upstreamResolvers: [], logDhcp: true }), driver.pathsOf(network));
   return {
     driver,
     network,

@@ -71,7 +71,8 @@ export class NetnsLab {
   readonly vms: LabVm[] = [];
   private readonly namespaces: string[] = [];
   private readonly pids = new Set<number>();
-  private readonly underlay: string;
+  /** The namespace of the underlay bridge `ul` (a test may put a server of the site there). */
+  readonly underlay: string;
   private destroyed = false;
 
   private constructor(private readonly options: LabOptions) {

@@ -17,7 +17,7 @@ export function managedNetwork(overrides: Partial<ManagedNetwork> = {}): Managed
   };
 }
 
-export const CLUSTER_NETWORK: ClusterNetwork = { asn: 65500, upstreamPeers: [], floatingIps: [], dnsZone: 'c1.pvc.local' };
+export const CLUSTER_NETWORK: ClusterNetwork = { asn: 65500, upstreamPeers: [], floatingIps: [], dnsZone: 'c1.pvc.local', upstreamResolvers: [] };
 
 export const RESERVATION_WEB: DhcpReservation = { mac: '52:54:00:00:01:01', ipv4: '10.100.0.10', hostname: 'web1' };
 export const RESERVATION_ANON: DhcpReservation = { mac: '52:54:00:00:01:02', ipv4: '10.100.0.11', hostname: null };

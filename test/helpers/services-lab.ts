@@ -52,7 +52,7 @@ export class ServicesLab {
     const cluster = uniqueClusterName(options.tag);
     const layout = new ZkLayout(cluster);
     await migrateSchema(store, layout);
-    await store.set(layout.clusterNetwork(), { asn: 65500, upstreamPeers: [], floatingIps: [{ address: FLOATING_IP, device: null }], dnsZone: `${cluster}.pvc.local` });
+    await store.set(layout.clusterNetwork(), { asn: 65500, upstreamPeers: [], floatingIps: [{ address: FLOATING_IP, device: null }], dnsZone: `${cluster}.pvc.local`, upstreamResolvers: [] });
     const draft = { name: 'prod', type: 'managed', vni: 100, ipv4: { subnet: '10.100.0.0/24', gateway: GATEWAY, dhcp: { start: '10.100.0.100', end: '10.100.0.199' } } };
     const network = (await addNetwork({ store, layout }, draft)).spec as ManagedNetwork;
     const lab = await NetnsLab.create({ tag: options.tag, dir: path.join(options.dir, 'lab'), nodes: options.nodes.map((name) => ({ name, role: 'coordinator' as const })) });

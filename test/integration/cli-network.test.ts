@@ -308,18 +308,21 @@ describe('pvc network', () => {
 
 describe('pvc cluster network', () => {
   it('shows the defaults migration 4 wrote, and changes them', async () => {
-    expect(await pvcJson<ClusterNetwork>('cluster', 'network', 'show')).toEqual({ asn: 65500, upstreamPeers: [], floatingIps: [], dnsZone: `${layout.cluster}.pvc.local` });
+    // Written by migration 4, before upstreamResolvers existed: read as none.
+    expect(await pvcJson<ClusterNetwork>('cluster', 'network', 'show')).toEqual({ asn: 65500, upstreamPeers: [], floatingIps: [], dnsZone: `${layout.cluster}.pvc.local`, upstreamResolvers: [] });
     const set = await pvcJson<{ changed: boolean; settings: ClusterNetwork }>(
       'cluster', 'network', 'set', '--asn', '65100', '--dns-zone', 'lab.example', '--add-peer', '192.0.2.1,65001', '--add-peer', '2001:DB8::1,65002', '--add-floating-ip', '10.0.0.254/24,eno1',
+      '--upstream-resolvers', '192.0.2.53,2001:DB8::53',
     );
     expect(set).toEqual({
       changed: true,
-      settings: { asn: 65100, dnsZone: 'lab.example', upstreamPeers: [{ address: '192.0.2.1', asn: 65001 }, { address: '2001:db8::1', asn: 65002 }], floatingIps: [{ address: '10.0.0.254/24', device: 'eno1' }] },
+      settings: { asn: 65100, dnsZone: 'lab.example', upstreamPeers: [{ address: '192.0.2.1', asn: 65001 }, { address: '2001:db8::1', asn: 65002 }], floatingIps: [{ address: '10.0.0.254/24', device: 'eno1' }], upstreamResolvers: ['192.0.2.53', '2001:db8::53'] },
     });
     expect((await store.get(layout.clusterNetwork()))?.value).toEqual(set.settings);
     expect(await pvc('cluster', 'network', 'show')).toBe(0);
     expect(sandbox.out).toMatch(/^upstream peers\s+192\.0\.2\.1 \(asn 65001\), 2001:db8::1 \(asn 65002\)$/m);
     expect(sandbox.out).toMatch(/^floating ips\s+10\.0\.0\.254\/24 on eno1$/m);
+    expect(sandbox.out).toMatch(/^upstream resolvers\s+192\.0\.2\.53, 2001:db8::53$/m);
     expect(await pvc('cluster', 'network', 'set', '--asn', '65100')).toBe(0);
     expect(sandbox.out).toMatch(/^cluster network settings unchanged\n\nasn\s+65100\n/);
 
@@ -330,6 +333,10 @@ describe('pvc cluster network', () => {
     await refused(/^pvc: invalid cluster network settings: dnsZone: must be a dns name/, 'cluster', 'network', 'set', '--dns-zone', 'Lab_Zone');
     await refused(/^pvc: invalid cluster network settings: floatingIps.1.address: must be an address with a prefix length/, 'cluster', 'network', 'set', '--add-floating-ip', '10.0.0.253');
     await refused('nothing to set: give at least one option (see pvc cluster network set --help)', 'cluster', 'network', 'set');
+    await refused(/^pvc: invalid cluster network settings: upstreamResolvers.1: must be an ipv4 or canonical ipv6 address/, 'cluster', 'network', 'set', '--upstream-resolvers', '192.0.2.53,dns.example');
+    await refused('invalid --upstream-resolvers "192.0.2.53,": use comma-separated addresses such as 192.0.2.53,2001:db8::53, or none', 'cluster', 'network', 'set', '--upstream-resolvers', '192.0.2.53,');
+    await refused(/^pvc: invalid cluster network settings: upstreamResolvers: must not list the same resolver twice/, 'cluster', 'network', 'set', '--upstream-resolvers', '192.0.2.53,192.0.2.53');
+    expect((await pvcJson<{ settings: ClusterNetwork }>('cluster', 'network', 'set', '--upstream-resolvers', 'none')).settings.upstreamResolvers).toEqual([]);
 
     const removed = await pvcJson<{ settings: ClusterNetwork }>('cluster', 'network', 'set', '--remove-peer', '2001:db8::1', '--remove-floating-ip', '10.0.0.254');
     expect(removed.settings).toMatchObject({ upstreamPeers: [{ address: '192.0.2.1', asn: 65001 }], floatingIps: [] });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { requestPrimary } from '../../common/client/handover.ts';
 import { addReservation } from '../../common/client/network-dhcp.ts';
+import { setClusterNetwork } from '../../common/client/cluster-network.ts';
 import { readLeases } from '../../common/client/network-read.ts';
 import { isRunning } from '../../daemon/drivers/service-process.ts';
 import { readFileSync } from 'node:fs';
@@ -17,6 +18,8 @@ import { TEST_SESSION_TIMEOUT_MS, closeTrackedStores, connectStore } from '../he
 
 const WAIT_MS = 60_000;
 const NODES = ['n1', 'n2', 'n3'];
+/** On the underlay, beside the nodes (172.30.0.1-3) and the floating IP (.250). */
+const UPSTREAM_RESOLVER = '172.30.0.240';
 let s: ServicesLab;
 let dir: string;
 let killed = '';
@@ -32,10 +35,12 @@ function runningPid(node: string, file: string): number | null {
 }
 
 /** What a client sees of the services: a lease from the gateway, and a name looked up there. */
-async function servedBy(primary: string): Promise<void> {
+async function servedBy(primary: string, upstreamSet = true): Promise<void> {
   const lease = await waitFor('a lease', () => s.lease('vm1'), WAIT_MS);
   expect(lease.router).toBe(GATEWAY);
   await waitFor('vm2 resolved through the gateway', async () => (await s.resolve('vm1', `vm2.${s.domain}`))?.length === 1, WAIT_MS);
+  // Set by the upstream-resolvers test before the primary moves: the new dnsmasq has it too.
+  if (upstreamSet) await waitFor('a name outside pvc through the upstream resolver', async () => (await s.resolve('vm1', 'www.outside.example'))?.[0] === '192.0.2.7', WAIT_MS);
   await waitFor('the gateway answering a ping', () => s.ping('vm1', GATEWAY), WAIT_MS);
   expect(await s.addressesOn(primary, 'vmbr100')).toEqual([`${GATEWAY}/24`]);
   expect(await s.addressesOn(primary, 'eth0')).toContain(FLOATING_IP);
@@ -83,7 +88,18 @@ describe('network services on the primary', { timeout: 120_000 }, () => {
     await addReservation({ store: s.fleet.store, layout: s.layout }, 'prod', { mac: '52:54:00:00:09:09', ipv4: '10.100.0.50', hostname: 'printer' });
     await waitFor('the reservation by name', async () => (await s.resolve('vm1', `printer.${s.domain}`))?.[0] === '10.100.0.50', WAIT_MS);
     expect(await s.resolve('vm1', `primary.${s.layout.cluster}.pvc.local`)).toEqual([FLOATING_IP.split('/')[0]]);
-    await servedBy(await s.fleet.waitForPrimary());
+    await servedBy(await s.fleet.waitForPrimary(), false);
+  });
+
+  it("resolves names outside pvc's zones through the cluster's upstream resolvers, none before they are set", async () => {
+    // The site's resolver: a dnsmasq on the underlay (port 53), knowing one name.
+    await s.lab.exec(s.lab.underlay, 'ip', ['addr', 'add', `${UPSTREAM_RESOLVER}/24`, 'dev', 'ul']);
+    s.lab.spawn(s.lab.underlay, 'dnsmasq', ['--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--bind-interfaces', `--listen-address=${UPSTREAM_RESOLVER}`, '--port=53', '--pid-file=', '--user=root', '--address=/outside.example/192.0.2.7'], path.join(dir, 'upstream-dns.log'));
+    expect(await s.resolve('vm1', 'www.outside.example')).toEqual([]);
+    await setClusterNetwork({ store: s.fleet.store, layout: s.layout }, { upstreamResolvers: [UPSTREAM_RESOLVER] });
+    await waitFor('www.outside.example through the gateway', async () => (await s.resolve('vm1', 'www.outside.example'))?.[0] === '192.0.2.7', WAIT_MS);
+    // pvc's own names still come from PowerDNS.
+    expect((await s.resolve('vm1', `vm2.${s.domain}`))?.length).toBe(1);
   });
 
   it('moves the services when the primary pvcd is killed: the new primary serves, the old one nothing', async () => {

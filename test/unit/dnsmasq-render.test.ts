@@ -32,7 +32,7 @@ const dual = managedNetwork({
   nameServers: ['10.0.0.53', 'fd00::53'],
 });
 const noDhcp = managedNetwork({ name: 'lab', vni: 200, domain: 'lab.c1.pvc.local', ipv4: { subnet: '10.200.0.0/23', gateway: '10.200.0.1', dhcp: { enabled: false, start: null, end: null } } });
-const settings = (networks: Parameters<typeof servedZones>[0]) => ({ leaseTimeS: 3600, pdns: { address: '127.0.0.1', port: 5300 }, servedZones: servedZones(networks, CLUSTER_NETWORK), logDhcp: false });
+const settings = (networks: Parameters<typeof servedZones>[0]) => ({ leaseTimeS: 3600, pdns: { address: '127.0.0.1', port: 5300 }, servedZones: servedZones(networks, CLUSTER_NETWORK), upstreamResolvers: ['192.0.2.53', '2001:db8::53'], logDhcp: false });
 
 describe('dnsmasq config', () => {
   it('renders a dual-stack network with dhcp, mtu and its own name servers', () => {
@@ -40,7 +40,7 @@ describe('dnsmasq config', () => {
   });
 
   it('renders an ipv4 network without dhcp: dns at the gateway, no range', () => {
-    const text = renderDnsmasqConfig(dnsmasqInputOf(noDhcp, { ...settings([dual, noDhcp]), logDhcp: true }), PATHS);
+    const text = renderDnsmasqConfig(dnsmasqInputOf(noDhcp, { ...settings([dual, noDhcp]), logDhcp: true, upstreamResolvers: [] }), PATHS);
     golden('dnsmasq-no-dhcp.conf', text);
     expect(text).not.toMatch(/^dhcp-range=/m);
     expect(text).toMatch(/^dhcp-option=option:dns-server,10\.200\.0\.1$/m);
@@ -52,16 +52,20 @@ describe('dnsmasq config', () => {
     expect(renderDnsmasqConfig(reversed, PATHS)).toBe(renderDnsmasqConfig(input, PATHS));
   });
 
-  it('forwards every served zone to powerdns', () => {
+  it('forwards every served zone to powerdns, and every other name to the upstream resolvers', () => {
     const text = renderDnsmasqConfig(dnsmasqInputOf(dual, settings([dual, noDhcp])), PATHS);
     const servers = text.split('\n').filter((l) => l.startsWith('server='));
     expect(servers).toEqual([
-      'server=/200.10.in-addr.arpa/127.0.0.1#5300',
-      'server=/0.100.10.in-addr.arpa/127.0.0.1#5300',
-      'server=/c1.pvc.local/127.0.0.1#5300',
-      'server=/lab.c1.pvc.local/127.0.0.1#5300',
-      'server=/prod.c1.pvc.local/127.0.0.1#5300',
-    ].sort());
+      ...[
+        'server=/200.10.in-addr.arpa/127.0.0.1#5300',
+        'server=/0.100.10.in-addr.arpa/127.0.0.1#5300',
+        'server=/c1.pvc.local/127.0.0.1#5300',
+        'server=/lab.c1.pvc.local/127.0.0.1#5300',
+        'server=/prod.c1.pvc.local/127.0.0.1#5300',
+      ].sort(),
+      'server=192.0.2.53',
+      'server=2001:db8::53',
+    ]);
   });
 });
 

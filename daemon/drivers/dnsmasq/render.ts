@@ -39,6 +39,8 @@ export interface DnsmasqInstanceInput {
   /** Zones whose names dnsmasq asks PowerDNS for (every network domain, the cluster zone, reverse zones). */
   forwardZones: string[];
   pdns: { address: string; port: number };
+  /** Where every other name goes (the cluster's upstream resolvers); empty: nowhere. */
+  upstreamResolvers: string[];
   logDhcp: boolean;
 }
 
@@ -60,6 +62,7 @@ export function renderDnsmasqConfig(input: DnsmasqInstanceInput, paths: DnsmasqP
     },
     forward: [...input.forwardZones].sort(),
     pdns: input.pdns,
+    upstream: input.upstreamResolvers,
   });
 }
 
