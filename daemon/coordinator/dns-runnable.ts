@@ -10,6 +10,7 @@ import { Reconciler } from '../runtime/reconciler.ts';
 import { NetworkWatches, readNetworkServicesView } from './network-view.ts';
 import type { PrimaryContext, Runnable } from './runnables.ts';
 import { TermGuard, settleWithin } from './term-guard.ts';
+import { readAllNodeFacts } from '../../common/client/read.ts';
 
 const RETRY_DELAY_MS = 500;
 
@@ -58,7 +59,9 @@ export class DnsRunnable implements Runnable {
     const started = await driver.ensureRunning();
     if (started === 'started') this.term.context?.log.info('powerdns started');
     const view = await readNetworkServicesView(store, layout, { reservations: true, leases: true });
-    const desired = desiredZones(view.networks, view.cluster, recordTtlS);
+    // Node addresses change rarely (a node joins, or moves its underlay): the resync picks them up.
+    const nodes = (await readAllNodeFacts(store, layout)).flatMap((n) => (n.status?.network ? [{ node: n.spec.name, address: n.status.network.vtepAddress }] : []));
+    const desired = desiredZones(view.networks, view.cluster, recordTtlS, nodes);
     const actions = planDns(desired, await driver.listZones());
     for (const action of actions) {
       if (!this.term.live(term)) return;

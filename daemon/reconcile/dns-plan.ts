@@ -5,7 +5,7 @@
 // name first, then leases whose client sent one (a name already taken is not given twice; among
 // leases the one that ends last wins). Their PTR records go to the IPv4 reverse zones. The
 // cluster zone holds `primary.<zone>` for the floating IPs (the addresses that move with the
-// primary). Every zone names ns1.<cluster zone> as its name server; SOA records are PowerDNS's.
+// primary) and `<node>.<zone>` for each node's underlay (VTEP) address. Every zone names ns1.<cluster zone> as its name server; SOA records are PowerDNS's.
 import { ipFamilyOf } from '../../common/net/ip.ts';
 import type { ClusterNetwork, DhcpLease, DhcpReservation, ManagedNetwork } from '../../common/zk/schema.ts';
 import { DNS_RECORD_TYPES, type DnsRecordType, type RecordSet, type Zone } from '../drivers/pdns/port.ts';
@@ -44,7 +44,13 @@ function hostsOf(network: NetworkRecords): Map<string, string> {
   return hosts;
 }
 
-export function desiredZones(networks: readonly NetworkRecords[], cluster: ClusterNetwork, ttlS: number): Zone[] {
+/** A node's name and the underlay address its pvcd reports (NodeStatus.network.vtepAddress). */
+export interface NodeAddress {
+  node: string;
+  address: string;
+}
+
+export function desiredZones(networks: readonly NetworkRecords[], cluster: ClusterNetwork, ttlS: number, nodes: readonly NodeAddress[] = []): Zone[] {
   const zones = new Map<string, Map<string, RecordSet>>(servedZones(networks.map((n) => n.spec), cluster).map((z) => [z, new Map()]));
   const add = (zone: string, name: string, type: DnsRecordType, content: string): void => {
     const sets = zones.get(zone);
@@ -68,6 +74,10 @@ export function desiredZones(networks: readonly NetworkRecords[], cluster: Clust
   for (const floating of cluster.floatingIps) {
     const address = floating.address.slice(0, floating.address.indexOf('/'));
     add(clusterZone, fqdn(`primary.${cluster.dnsZone}`), ipFamilyOf(address) === 6 ? 'AAAA' : 'A', address);
+  }
+  for (const { node, address } of nodes) {
+    // `primary` is the floating name; a node of that name would muddle it.
+    if (node !== 'primary') add(clusterZone, fqdn(`${node}.${cluster.dnsZone}`), ipFamilyOf(address) === 6 ? 'AAAA' : 'A', address);
   }
   const ns = nameServerOf(cluster);
   for (const zone of zones.keys()) add(zone, zone, 'NS', ns);

@@ -137,6 +137,14 @@ describe('dns runnable', () => {
     expect(driver.lookup('10.0.100.10.in-addr.arpa.', 'PTR')).toEqual(['web1.prod.c1.pvc.local.']);
     await store.create(layout.networkLease('prod', '52:54:00:00:03:01'), { mac: '52:54:00:00:03:01', ipv4: '10.100.0.131', hostname: 'vm3', expiresAtS: 0 });
     await waitFor('the lease in dns', () => driver.lookup('vm3.prod.c1.pvc.local.', 'A')?.[0] === '10.100.0.131', WAIT_MS);
+    // A node that reports its underlay address gets a name in the cluster zone (next pass).
+    await store.create(layout.node('hv7'), { name: 'hv7', role: 'hypervisor' });
+    await store.create(layout.nodeStatus('hv7'), {
+      daemonState: 'run', coordinatorState: 'client', pvcdVersion: '0.1.0', pid: 4242, keepaliveSeq: 1, updatedAtMs: 0,
+      host: { cores: 2, loadAvg: [0, 0, 0], memoryTotalMiB: 1, memoryUsedMiB: 0, memoryFreeMiB: 1, uptimeS: 1 },
+      hypervisor: null, network: { vtepAddress: '172.16.0.7' },
+    });
+    await waitFor('the node in the cluster zone', () => driver.lookup(`hv7.${layout.cluster}.pvc.local.`, 'A')?.[0] === '172.16.0.7', WAIT_MS);
     driver.crash();
     await waitFor('powerdns started again', () => driver.running && driver.starts === 2, WAIT_MS);
     await runnable.stop();

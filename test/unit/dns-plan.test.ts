@@ -41,6 +41,12 @@ describe('desiredZones', () => {
     const zone = desiredZones([], cluster, 30).find((z) => z.name === 'c1.pvc.local.');
     expect(zone?.rrsets.filter((s) => s.name === 'primary.c1.pvc.local.').map((s) => `${s.type} ${s.records.join(',')}`)).toEqual(['A 192.168.1.250', 'AAAA fd00::250']);
   });
+
+  it('names each node by its underlay address in the cluster zone; never one called primary', () => {
+    const nodes = [{ node: 'hv1', address: '10.0.0.11' }, { node: 'hv2', address: 'fd00::12' }, { node: 'primary', address: '10.0.0.99' }];
+    const zone = desiredZones([], CLUSTER_NETWORK, 30, nodes).find((z) => z.name === 'c1.pvc.local.');
+    expect(zone?.rrsets.filter((s) => s.type !== 'NS').map((s) => `${s.name} ${s.type} ${s.records.join(',')}`)).toEqual(['hv1.c1.pvc.local. A 10.0.0.11', 'hv2.c1.pvc.local. AAAA fd00::12']);
+  });
 });
 
 describe('planDns', () => {
