@@ -1,10 +1,12 @@
 // `vm dump`: the libvirt domain XML of a VM as its node would render it when starting it, or the
-// stored spec itself. The node's facts are what its pvcd publishes in NodeStatus.hypervisor, with
-// no Ceph access and no bridges, exactly as daemon/runtime/pvcd.ts builds them today: a VM with
-// an RBD disk or a NIC is refused here for the same reason its node would fail to start it.
+// stored spec itself. The node's facts are what its pvcd publishes in NodeStatus.hypervisor (its
+// console folder, and its Ceph access once set up) and the bridges of the networks in ZooKeeper
+// (every node has one per network, named by bridgeNameOf). A VM with an RBD disk on a node
+// without Ceph access is refused here for the same reason its node would not start it.
 import { PvcError } from '../errors.ts';
 import type { DomainNodeFacts } from '../vm/domain-xml.ts';
-import type { VmSpec } from '../zk/schema.ts';
+import { bridgeNameOf, type VmSpec } from '../zk/schema.ts';
+import { readAllNetworks } from './network-read.ts';
 import { mustReadVmFacts, type VmTarget } from './vm-read.ts';
 
 export async function vmSpec(target: VmTarget, name: string): Promise<VmSpec> {
@@ -18,7 +20,9 @@ export async function domainNodeFacts(target: VmTarget, node: string): Promise<D
   if (!hypervisor) {
     throw new PvcError('refused', `node ${node} reports no hypervisor (its pvcd runs no vms, or has not written its status yet)`);
   }
-  return { node, consoleLogDir: hypervisor.consoleLogDir, rbd: null, bridges: {} };
+  const networks = await readAllNetworks(target);
+  const bridges = Object.fromEntries(networks.map((n) => [n.value.name, bridgeNameOf(n.value)]));
+  return { node, consoleLogDir: hypervisor.consoleLogDir, rbd: hypervisor.rbd ?? null, bridges };
 }
 
 export async function dumpVm(target: VmTarget, name: string): Promise<string> {

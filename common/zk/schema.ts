@@ -108,6 +108,18 @@ export const NodeStatusDoc = z.strictObject({
       consoleLogDir: z.string().min(1),
       /** VMs this node's pvcd last saw running here (a flushed node has none). */
       runningVms: z.number().int().nonnegative().optional(),
+      /**
+       * How this node's QEMU reaches Ceph for RBD disks, once its pvcd has set up the libvirt
+       * secret (what `pvc vm dump` renders with); absent or null: not (yet) able to.
+       */
+      rbd: z
+        .strictObject({
+          monitors: z.array(z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65_535) })).min(1).max(16),
+          user: z.string().min(1),
+          secretUuid: z.string().min(1),
+        })
+        .nullable()
+        .optional(),
     })
     .nullable()
     .optional(),

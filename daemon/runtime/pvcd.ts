@@ -38,6 +38,8 @@ export class Pvcd {
   private hypervisor: NodeHypervisor | null = null;
   /** Built on first use (undefined until then); see cephDriver(). */
   private ceph: CephDriver | null | undefined = undefined;
+  /** This node's Ceph access for VM disks (its facts go into the status once set up). */
+  private nodeCeph: NodeCeph | null = null;
   private stopping: Promise<void> | null = null;
   private readonly layout: ZkLayout;
 
@@ -125,6 +127,7 @@ export class Pvcd {
     const bridgesOf = (): Readonly<Record<string, string>> => this.network?.bridges ?? {};
     const cephDriver = this.cephDriver();
     const ceph = config.ceph && cephDriver ? new NodeCeph({ config: config.ceph, ceph: cephDriver, hypervisor: driver, store, layout, node: config.node, log: log.child({ component: 'ceph' }) }) : null;
+    this.nodeCeph = ceph;
     ceph?.prepare();
     this.vms = new VmController({
       store,
@@ -205,6 +208,12 @@ export class Pvcd {
     this.keepalive?.writeNow().catch((error) => this.log.warn({ err: errorMessage(error) }, 'status write failed'));
   }
 
+  /** The Ceph access the status publishes (a copy: the schema's arrays are not readonly). */
+  private rbdStatus() {
+    const facts = this.nodeCeph?.facts;
+    return facts ? { ...facts, monitors: facts.monitors.map((m) => ({ host: m.host, port: m.port })) } : null;
+  }
+
   private statusDoc() {
     return {
       daemonState: this.daemonState,
@@ -212,7 +221,7 @@ export class Pvcd {
       pvcdVersion: PVC_VERSION,
       pid: process.pid,
       host: readHostStats(),
-      hypervisor: this.hypervisor ? { ...this.hypervisor, runningVms: this.vms?.runningCount ?? 0 } : null,
+      hypervisor: this.hypervisor ? { ...this.hypervisor, runningVms: this.vms?.runningCount ?? 0, rbd: this.rbdStatus() } : null,
       ...networkStatusOf(this.config),
     };
   }

@@ -12,6 +12,7 @@ import { startSimWorldServer, type SimWorldServer } from '../helpers/sim-world-s
 import { TEST_GUEST_SPEC } from '../helpers/vm-fixtures.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { closeTrackedStores, connectStore, uniqueClusterName } from '../helpers/zk.ts';
+import { dumpVm } from '../../common/client/vm-dump.ts';
 
 const vm = (name: string, uuidTail: string, network: string): VmSpec => ({
   ...TEST_GUEST_SPEC,
@@ -55,6 +56,8 @@ describe('VM NICs attach to the bridges of their networks', () => {
     const xml = await sim.node('h1').dumpXml('nic1');
     expect(xml).toContain("<source bridge='vmbr100'/>");
     expect(xml).toContain("<mac address='52:54:00:aa:00:01'/>");
+    // `pvc vm dump` renders the same NIC from the network specs.
+    expect(await dumpVm({ store, layout: fleet.layout }, 'nic1')).toContain("<source bridge='vmbr100'/>");
   });
 
   it('fails a VM whose NIC names a network this node does not have, naming it', async () => {

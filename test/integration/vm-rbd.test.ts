@@ -22,6 +22,7 @@ import { PvcdFleet } from '../helpers/pvcd-fleet.ts';
 import { guestVmSpec } from '../helpers/vm-fixtures.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { connectStore, uniqueClusterName } from '../helpers/zk.ts';
+import { dumpVm } from '../../common/client/vm-dump.ts';
 
 const NODES = ['rb1', 'rb2'] as const;
 const VM = 'rbdguest';
@@ -93,6 +94,10 @@ describe('VMs on RBD disks', () => {
     expect(started.ranOn).toBe(started.node);
     // QEMU holds the volume open: one watcher.
     expect((await ceph.driver.listWatchers(pool, IMAGE)).length).toBeGreaterThanOrEqual(1);
+    // `pvc vm dump` renders the disk as the node did, from the Ceph access the node publishes.
+    const dumped = await dumpVm(target(), VM);
+    expect(dumped).toContain(`<source protocol='rbd' name='${pool}/${IMAGE}'>`);
+    expect(dumped).toMatch(/<host name='127\.0\.0\.1' port='\d+'\/>/);
   }, 300_000);
 
   it('live-migrates the guest with its RBD disk; its uptime goes on', async () => {
