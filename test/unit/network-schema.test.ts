@@ -127,7 +127,7 @@ describe('reservation, lease, acl and cluster network codecs', () => {
 
   it('checks the cluster network settings and has sane defaults', () => {
     expect(problems(ClusterNetworkDoc, defaultClusterNetwork('c1'))).toEqual([]);
-    expect(defaultClusterNetwork('c1')).toEqual({ asn: 65500, upstreamPeers: [], floatingIps: [], dnsZone: 'c1.pvc.local' });
+    expect(defaultClusterNetwork('c1')).toEqual({ asn: 65500, upstreamPeers: [], floatingIps: [], dnsZone: 'c1.pvc.local', upstreamResolvers: [] });
     const good = { asn: 65100, upstreamPeers: [{ address: '192.0.2.1', asn: 65001 }], floatingIps: [{ address: '10.0.0.254/24', device: null }], dnsZone: 'lab.example' };
     expect(problems(ClusterNetworkDoc, good)).toEqual([]);
     expect(problems(ClusterNetworkDoc, { ...good, upstreamPeers: [good.upstreamPeers[0], good.upstreamPeers[0]] })).toEqual(['upstreamPeers: must not list the same peer address twice']);
@@ -136,6 +136,12 @@ describe('reservation, lease, acl and cluster network codecs', () => {
     ]);
     expect(problems(ClusterNetworkDoc, { ...good, floatingIps: [{ address: '10.0.0.254', device: null }] })[0]).toMatch(/^floatingIps.0.address: must be an address with a prefix length/);
     expect(problems(ClusterNetworkDoc, { ...good, asn: 0 })[0]).toMatch(/^asn:/);
+    // upstreamResolvers: absent in older documents (read as none); addresses, each once, at most 4.
+    expect(ClusterNetworkDoc.parse(good).upstreamResolvers).toEqual([]);
+    expect(problems(ClusterNetworkDoc, { ...good, upstreamResolvers: ['192.0.2.53', '2001:db8::53'] })).toEqual([]);
+    expect(problems(ClusterNetworkDoc, { ...good, upstreamResolvers: ['dns.example'] })[0]).toMatch(/^upstreamResolvers.0: must be an ipv4 or canonical ipv6 address/);
+    expect(problems(ClusterNetworkDoc, { ...good, upstreamResolvers: ['192.0.2.53', '192.0.2.53'] })).toEqual(['upstreamResolvers: must not list the same resolver twice']);
+    expect(problems(ClusterNetworkDoc, { ...good, upstreamResolvers: ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4', '192.0.2.5'] })).toEqual(['upstreamResolvers: at most 4 upstream resolvers']);
   });
 });
 

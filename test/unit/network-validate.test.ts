@@ -184,7 +184,12 @@ describe('cluster network changes', () => {
 
   it('adds and removes peers and floating ips, and sets scalars', () => {
     const next = applyClusterNetworkChanges(base, { asn: 65100, dnsZone: 'lab.example', addPeers: [{ address: '192.0.2.1', asn: 65001 }], addFloatingIps: [{ address: 'FD00::FE/64', device: 'eno1' }] });
-    expect(next).toEqual({ asn: 65100, dnsZone: 'lab.example', upstreamPeers: [{ address: '192.0.2.1', asn: 65001 }], floatingIps: [{ address: 'fd00::fe/64', device: 'eno1' }] });
+    expect(next).toEqual({ asn: 65100, dnsZone: 'lab.example', upstreamPeers: [{ address: '192.0.2.1', asn: 65001 }], floatingIps: [{ address: 'fd00::fe/64', device: 'eno1' }], upstreamResolvers: [] });
+    // The resolver list is replaced as a whole, canonical; [] clears it.
+    const resolved = applyClusterNetworkChanges(next, { upstreamResolvers: ['2001:DB8::53', '192.0.2.53'] });
+    expect(resolved.upstreamResolvers).toEqual(['2001:db8::53', '192.0.2.53']);
+    expect(applyClusterNetworkChanges(resolved, { upstreamResolvers: [] }).upstreamResolvers).toEqual([]);
+    expect(applyClusterNetworkChanges(resolved, { asn: 65200 }).upstreamResolvers).toEqual(['2001:db8::53', '192.0.2.53']);
     expect(applyClusterNetworkChanges(next, { removePeers: ['192.0.2.1'], removeFloatingIps: ['fd00::fe'] })).toEqual({ ...next, upstreamPeers: [], floatingIps: [] });
     // Removals first: a peer is changed by removing and adding it in one call.
     expect(applyClusterNetworkChanges(next, { removePeers: ['192.0.2.1'], addPeers: [{ address: '192.0.2.1', asn: 65002 }] }).upstreamPeers).toEqual([{ address: '192.0.2.1', asn: 65002 }]);
