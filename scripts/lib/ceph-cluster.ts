@@ -14,6 +14,7 @@ import { renderTemplate } from '../../common/templates.ts';
 import { findFreePorts } from './ports.ts';
 import { isAlive, signalIfAlive, waitGone } from './pvcd-process.ts';
 import { findFoldersUnder } from './find-folders.ts';
+import { linkSocketDir, unlinkSocketDir } from '../../common/unix-socket-dir.ts';
 
 export type ObjectStore = 'bluestore' | 'memstore';
 
@@ -73,8 +74,8 @@ const POLL_INTERVAL_MS = 250;
 const STOP_GRACE_MS = 15_000;
 /** Fresh ports when another process took one between choosing and the monitor binding it. */
 const PORT_CLASH_ATTEMPTS = 3;
-/** sun_path holds 108 bytes with its NUL: the longest admin socket is run/osd.N.asok. */
-const MAX_SOCKET_PATH_BYTES = 107;
+/** The longest admin socket name in DIR/run (a deeper DIR reaches it through a short alias). */
+const LONGEST_ADMIN_SOCKET = 'osd.99.asok';
 const CLUSTER_FILE = 'cluster.json';
 const DAEMON_BINARIES = ['ceph-mon', 'ceph-mgr', 'ceph-osd'];
 
@@ -83,9 +84,6 @@ export async function startCephCluster(options: CephClusterOptions): Promise<Cep
   if (!path.isAbsolute(dir)) throw new Error(`ceph cluster: dir must be absolute, got ${JSON.stringify(dir)}`);
   const osds = options.osds ?? 1;
   if (!Number.isInteger(osds) || osds < 0 || osds > MAX_OSDS) throw new Error(`ceph cluster: osds must be an integer from 0 to ${MAX_OSDS}, got ${osds}`);
-  if (Buffer.byteLength(path.join(dir, 'run', 'osd.99.asok')) > MAX_SOCKET_PATH_BYTES) {
-    throw new Error(`ceph cluster: dir ${dir} is too long for unix sockets under it (at most ${MAX_SOCKET_PATH_BYTES} bytes per socket path)`);
-  }
   prepareDir(dir);
   const deadline = Date.now() + (options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
   for (let attempt = 1; ; attempt += 1) {
@@ -177,7 +175,8 @@ async function freeMonPorts(): Promise<MonPorts> {
 async function writeCluster(dir: string, monPorts: MonPorts, objectStore: ObjectStore, osdSizeBytes: number | undefined): Promise<CephCluster> {
   const file: ClusterFile = { fsid: randomUUID(), monHost: `[v2:127.0.0.1:${monPorts.v2},v1:127.0.0.1:${monPorts.v1}]`, monPorts };
   const cluster = clusterOf(dir, file);
-  const conf = renderTemplate('ceph/single-host.conf', { dir, fsid: file.fsid, monHost: file.monHost, objectStore, osdSizeBytes: osdSizeBytes ?? DEFAULT_OSD_SIZE_BYTES[objectStore] });
+  const socketDir = linkSocketDir(path.join(dir, 'run'), LONGEST_ADMIN_SOCKET);
+  const conf = renderTemplate('ceph/single-host.conf', { dir, socketDir, fsid: file.fsid, monHost: file.monHost, objectStore, osdSizeBytes: osdSizeBytes ?? DEFAULT_OSD_SIZE_BYTES[objectStore] });
   writeFileSync(cluster.confPath, conf);
   // Written first: it marks the folder as a cluster, for stopCephClustersUnder and a later wipe.
   writeFileSync(path.join(dir, CLUSTER_FILE), `${JSON.stringify(file, null, 2)}\n`);
@@ -289,6 +288,7 @@ async function stopDaemons(dir: string): Promise<void> {
   const daemons = runningDaemons(dir);
   await Promise.all(daemons.filter((d) => d.binary !== 'ceph-mon').map((d) => terminate(d.pid)));
   await Promise.all(daemons.filter((d) => d.binary === 'ceph-mon').map((d) => terminate(d.pid)));
+  unlinkSocketDir(path.join(dir, 'run'), LONGEST_ADMIN_SOCKET);
 }
 
 /** The bluestore block files of a stopped cluster's OSDs (sparse, but they fill as data is written). */

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { run, spawnBackground } from '../../common/exec.ts';
-import { linkSocketDir } from '../../common/unix-socket-dir.ts';
+import { linkSocketDir, unlinkSocketDir } from '../../common/unix-socket-dir.ts';
 import type { CephDriver } from '../../daemon/drivers/ceph/port.ts';
 import { isAlive, signalIfAlive, waitGone } from '../../scripts/lib/pvcd-process.ts';
 import type { CephCluster } from '../../scripts/lib/ceph-cluster.ts';
@@ -42,6 +42,8 @@ export async function rbdOpen(cluster: CephCluster, driver: CephDriver, pool: st
   const close = async (): Promise<void> => {
     signalIfAlive(pid, 'SIGTERM');
     if (!(await waitGone(pid, STOP_GRACE_MS))) signalIfAlive(pid, 'SIGKILL');
+    // Nobody connects to the socket: an alias another open of this folder still names costs nothing.
+    unlinkSocketDir(workDir, name);
   };
   try {
     const address = await waitFor(
