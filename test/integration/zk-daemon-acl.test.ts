@@ -41,8 +41,12 @@ function config(cluster: string, password: string, withDaemon: boolean): PvcdCon
 }
 
 async function freshCluster(prefix: string): Promise<{ cli: ZkStore; daemon: ZkStore; layout: ZkLayout; cluster: string }> {
-  const cli = await connectStore(hosts);
-  const daemon = await connectStore(hosts, { daemonAuth });
+  // One server for both sessions: ZooKeeper orders reads after writes within a session, not
+  // across sessions on different servers (a follower may answer the CLI before it has applied
+  // what the daemon just wrote; seen once in a full run).
+  const server = hosts.split(',')[0] as string;
+  const cli = await connectStore(server);
+  const daemon = await connectStore(server, { daemonAuth });
   const cluster = uniqueClusterName(prefix);
   const layout = new ZkLayout(cluster);
   await migrateSchema(cli, layout);
