@@ -29,7 +29,10 @@ export class ZkNetnsLink {
     private readonly proxies: TcpProxy[],
   ) {}
 
-  /** `tag`: 1-8 lowercase letters, unique among this test file's links; `dir`: for the rule file. */
+  /**
+   * `tag`: names the namespace (see netnsName); `dir`: for the rule file. One link per process:
+   * the veth names and the /30 come from the PID (an interface name holds 15 characters).
+   */
   static async start(zkHosts: string, tag: string, dir: string): Promise<ZkNetnsLink> {
     const netns = netnsName(tag);
     const hostVeth = `zl${process.pid}h`;
@@ -69,7 +72,6 @@ export class ZkNetnsLink {
     await deleteNetns(this.netns);
     await run('ip', ['link', 'del', this.hostVeth], { timeoutMs: IP_TIMEOUT_MS }).catch(() => undefined);
   }
-
 }
 
 function cutRules(veth: string): string {
