@@ -1,5 +1,5 @@
 // The progress bar of `volume upload|download`: redrawn in place on stderr when it is a
-// terminal (stdout stays for the result, or for the bytes of a download to '-'), silent otherwise
+// terminal (stdout stays for the result), silent otherwise
 // so that logs of scripts do not fill with bars.
 import { formatSize } from '../common/storage/size.ts';
 import { endStatusLine, printStatusLine, stderrIsTerminal } from './output.ts';

@@ -58,7 +58,7 @@ export async function removeOsd(target: StorageTarget, id: number, options: { fo
   if (osd.placementGroups > 0 && !options.force) {
     throw new PvcError('refused', `${what}: it still holds ${osd.placementGroups} placement group(s); wait for Ceph to move them, or give --force to remove it now (data with no other copy is lost)`);
   }
-  await cephStep(what, () => target.ceph.removeOsd(id));
+  await cephStep(what, () => target.ceph.removeOsd(id, { force: options.force === true }));
 }
 
 export async function setOsdIn(target: StorageTarget, id: number, wanted: boolean): Promise<{ changed: boolean }> {

@@ -25,6 +25,8 @@ cephContract(
       open: (pool, image) => rbdOpen(cluster, driver, pool, image, workDir),
       fill: (pool, image, offset, length, byte) => rbdFill(cluster, pool, image, offset, length, byte),
       osdFileDir: workDir,
+      // Shared with the other test files of the run: a forced OSD removal would lose their data.
+      mayLoseData: false,
       settleTimeoutMs: 180_000,
       stop: async () => undefined,
     };

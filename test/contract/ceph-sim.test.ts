@@ -21,6 +21,7 @@ cephContract('simulation', async () => {
     },
     fill: async (pool, image, offset, length, byte) => sim.write(pool, image, offset, Buffer.alloc(length, byte)),
     osdFileDir: workDir,
+    mayLoseData: true,
     settleTimeoutMs: 5_000,
     stop: async () => rmSync(workDir, { recursive: true, force: true }),
   };

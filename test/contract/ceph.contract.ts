@@ -23,6 +23,11 @@ export interface CephHarness {
   fill(pool: string, image: string, offset: number, length: number, byte: number): Promise<void>;
   /** Where the OSD test puts its backing file; null skips the test. */
   osdFileDir: string | null;
+  /**
+   * Whether the cluster is this suite's alone, so that a test may destroy data on it (a forced OSD
+   * removal). A cluster other test files share must never lose a placement group.
+   */
+  mayLoseData: boolean;
   /** Bound for what settles over time (placement groups moving, a fenced client's watch dropped). */
   settleTimeoutMs: number;
   stop(): Promise<void>;
@@ -330,6 +335,16 @@ export function cephContract(label: string, createHarness: () => Promise<CephHar
       expect((await d.listOsds()).map((o) => o.id)).not.toContain(id);
       await expectError(d.removeOsd(id), 'not-found', `osd.${id}`);
       await expectError(d.markOsdOut(9999), 'not-found', 'osd.9999');
+    });
+
+    it('a forced remove takes an osd that still holds data; without force it is refused', async (context) => {
+      if (h.osdFileDir === null || !h.mayLoseData) return context.skip();
+      const id = await d.addOsd({ type: 'file', path: path.join(h.osdFileDir, `osd-forced-${process.pid}.img`), sizeBytes: 2 * GiB });
+      await waitFor(`osd.${id} to hold placement groups`, async () => ((await d.listOsds()).find((o) => o.id === id)?.placementGroups ?? 0) > 0, h.settleTimeoutMs);
+      await expectError(d.removeOsd(id), 'busy', `osd.${id}`);
+      expect((await d.listOsds()).map((o) => o.id)).toContain(id);
+      await d.removeOsd(id, { force: true });
+      expect((await d.listOsds()).map((o) => o.id)).not.toContain(id);
     });
   });
 }

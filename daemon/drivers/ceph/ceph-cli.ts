@@ -124,8 +124,8 @@ export class CephCliDriver implements CephDriver {
     return addOsd(this.cli, backing);
   }
 
-  async removeOsd(id: number): Promise<void> {
-    await removeOsd(this.cli, id);
+  async removeOsd(id: number, options: { force?: boolean } = {}): Promise<void> {
+    await removeOsd(this.cli, id, options.force === true);
   }
 
   async markOsdOut(id: number): Promise<void> {

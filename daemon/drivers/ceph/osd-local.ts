@@ -67,12 +67,12 @@ async function addFileOsd(cli: CephCli, file: string, sizeBytes: number): Promis
   }
 }
 
-export async function removeOsd(cli: CephCli, id: number): Promise<void> {
+export async function removeOsd(cli: CephCli, id: number, force: boolean): Promise<void> {
   const subject = checkOsdId('osd', id);
   const spec = { operation: 'osd' as const, subject, timeoutMs: cli.timeouts.osdMs };
   const osds = parseOsdMap(await cli.ceph(spec, ['osd', 'dump']));
   if (!osds.some((o) => o.id === id)) throw new CephError('not-found', 'osd', subject, `${subject} does not exist`);
-  if (!parseSafeToDestroy(await cli.ceph(spec, ['osd', 'safe-to-destroy', subject]), id)) {
+  if (!force && !parseSafeToDestroy(await cli.ceph(spec, ['osd', 'safe-to-destroy', subject]), id)) {
     throw new CephError('busy', 'osd', subject, `${subject} still holds data; mark it out and wait until its placement groups have moved`);
   }
   await stopOsdDaemon(cli, id);

@@ -138,9 +138,10 @@ export interface CephDriver {
   /**
    * Stops the OSD and removes it from the cluster map (purge). Refused (busy) while it still holds
    * data (ceph osd safe-to-destroy): mark it out and wait until its placement groups have moved.
-   * A file backing stays on disk.
+   * `force` skips that check, for a dead disk whose data cannot move any more (its only copies are
+   * lost with it). A file backing stays on disk.
    */
-  removeOsd(id: number): Promise<void>;
+  removeOsd(id: number, options?: { force?: boolean }): Promise<void>;
   markOsdOut(id: number): Promise<void>;
   markOsdIn(id: number): Promise<void>;
 

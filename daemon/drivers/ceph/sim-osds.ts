@@ -52,10 +52,10 @@ export function simOsdAdd(state: SimCephState, backing: OsdBacking): number {
   return id;
 }
 
-export function simOsdRemove(state: SimCephState, id: number): void {
+export function simOsdRemove(state: SimCephState, id: number, force: boolean): void {
   const osd = state.osds.get(id);
   if (!osd) throw new CephError('not-found', 'osd', `osd.${id}`, `osd.${id} does not exist`);
-  if (state.placementGroupsOn(osd) > 0) {
+  if (!force && state.placementGroupsOn(osd) > 0) {
     throw new CephError('busy', 'osd', `osd.${id}`, `osd.${id} still holds data; mark it out and wait until its placement groups have moved`);
   }
   state.osds.delete(id);

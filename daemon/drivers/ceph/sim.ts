@@ -129,9 +129,9 @@ export class SimCeph implements CephDriver {
     return simOsdAdd(this.state, backing);
   }
 
-  async removeOsd(id: number): Promise<void> {
+  async removeOsd(id: number, options: { force?: boolean } = {}): Promise<void> {
     await this.enter('osd', checkOsdId('osd', id), this.timeouts.osdMs);
-    simOsdRemove(this.state, id);
+    simOsdRemove(this.state, id, options.force === true);
   }
 
   async markOsdOut(id: number): Promise<void> {
