@@ -58,7 +58,7 @@ function specOptions(command: Command, forModify: boolean): Command {
     .option('--dhcp4-end <address>', 'managed: last address of the DHCP range')
     .option('--ipv6 <subnet>', 'managed: the IPv6 subnet, e.g. fd00:100::/64')
     .option('--gateway6 <address>', 'managed: the IPv6 gateway (default <subnet>::1)')
-    .option('--dhcp6', 'managed: serve DHCPv6 and router advertisements (needs a /64)')
+    .option('--dhcp6', 'managed: serve stateless DHCPv6 with the DNS settings (needs a /64, which gets router advertisements either way)')
     .option('--no-dhcp6', 'managed: do not serve DHCPv6')
     .option('--name-server <address>', 'managed: a name server DHCP hands out (repeat for more; default the gateway)', collect)
     .option('--firewall-in <policy>', 'managed: accept or drop traffic towards its VMs that no acl matched (default accept)')

@@ -36,7 +36,7 @@ export const IPV4_MIN_PREFIX_LENGTH = 8;
 export const IPV4_MAX_PREFIX_LENGTH = 30;
 export const IPV6_MIN_PREFIX_LENGTH = 48;
 export const IPV6_MAX_PREFIX_LENGTH = 126;
-/** SLAAC and dnsmasq's DHCPv6 ranges need a /64. */
+/** SLAAC (see ipv6SendsRouterAdvertisements) and dnsmasq's DHCPv6 ranges need a /64. */
 export const IPV6_DHCP_PREFIX_LENGTH = 64;
 /** Linux's IFNAMSIZ less the terminating zero. */
 export const INTERFACE_NAME_MAX_CHARS = 15;
@@ -99,7 +99,11 @@ export const Ipv6ConfigDoc = z
   .strictObject({
     subnet: z.string(),
     gateway: ipv6Address,
-    /** On: dnsmasq answers DHCPv6 and sends router advertisements (SLAAC) on the network. */
+    /**
+     * On: dnsmasq also answers stateless DHCPv6 (the DNS settings); needs a /64. Router
+     * advertisements (SLAAC) go out on a /64 whether this is on or not, and never on another
+     * length (ipv6SendsRouterAdvertisements).
+     */
     dhcp: z.strictObject({ enabled: z.boolean() }),
   })
   .superRefine((v6, ctx) => {
@@ -304,6 +308,16 @@ export function ipv4ConfigProblem(v4: { subnet: string; gateway: string; dhcp: {
   if (first > last) return { field: 'dhcp', message: `dhcp range start ${start} is above its end ${end}` };
   if (gateway >= first && gateway <= last) return { field: 'dhcp', message: `dhcp range ${start}-${end} contains the gateway ${v4.gateway}` };
   return null;
+}
+
+/**
+ * Whether the primary sends router advertisements (SLAAC) on a managed network's IPv6 subnet: on
+ * a /64 only. SLAAC forms 64-bit interface identifiers, and dnsmasq refuses an RA range of any
+ * other length, and with it its whole config (DHCPv4 and DNS too). Other lengths get the gateway
+ * address alone: their guests are addressed statically.
+ */
+export function ipv6SendsRouterAdvertisements(prefixLength: number): boolean {
+  return prefixLength === IPV6_DHCP_PREFIX_LENGTH;
 }
 
 /** What is wrong with an IPv6 config on its own terms; null when nothing is. */

@@ -7,7 +7,7 @@
 import { canonicalIp, ipFamilyOf } from '../../common/net/ip.ts';
 import { formatIpv4, ipv4Mask, parseIpv4Cidr } from '../../common/net/ipv4.ts';
 import { parseIpv6Cidr } from '../../common/net/ipv6.ts';
-import { bridgeNameOf, type ManagedNetwork } from '../../common/zk/schema.ts';
+import { bridgeNameOf, ipv6SendsRouterAdvertisements, type ManagedNetwork } from '../../common/zk/schema.ts';
 import type { DnsmasqInstanceInput } from '../drivers/dnsmasq/render.ts';
 import { withoutDot } from './dns-zones.ts';
 
@@ -44,7 +44,15 @@ export function dnsmasqInputOf(network: ManagedNetwork, settings: DhcpSettings):
             dnsServers: servers(4).length > 0 ? servers(4) : [v4.gateway],
           }
         : null,
-    ipv6: v6 && v6Subnet ? { prefixLength: v6Subnet.prefixLength, dhcp: v6.dhcp.enabled, dnsServers: servers(6).length > 0 ? servers(6) : [v6.gateway] } : null,
+    ipv6:
+      v6 && v6Subnet
+        ? {
+            prefixLength: v6Subnet.prefixLength,
+            routerAdvertisements: ipv6SendsRouterAdvertisements(v6Subnet.prefixLength),
+            dhcp: v6.dhcp.enabled,
+            dnsServers: servers(6).length > 0 ? servers(6) : [v6.gateway],
+          }
+        : null,
     leaseTimeS: settings.leaseTimeS,
     forwardZones: settings.servedZones.map(withoutDot),
     pdns: settings.pdns,

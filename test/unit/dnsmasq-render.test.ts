@@ -46,6 +46,34 @@ describe('dnsmasq config', () => {
     expect(text).toMatch(/^dhcp-option=option:dns-server,10\.200\.0\.1$/m);
   });
 
+  describe('ipv6: router advertisements on a /64 only', () => {
+    const v6Network = (subnet: string, dhcp: boolean) => managedNetwork({ ipv6: { subnet, gateway: subnet.replace(/::\/\d+$/, '::1'), dhcp: { enabled: dhcp } } });
+    const render = (network: ReturnType<typeof managedNetwork>) => renderDnsmasqConfig(dnsmasqInputOf(network, settings([network])), PATHS);
+    const ipv6Lines = (text: string) => text.split('\n').filter((l) => l === 'enable-ra' || /^dhcp-range=::|^dhcp-option=option6:/.test(l));
+
+    it('plans advertisements for a /64 and not for a /80 or a /48', () => {
+      const advertised = (subnet: string) => dnsmasqInputOf(v6Network(subnet, false), settings([])).ipv6?.routerAdvertisements;
+      expect([advertised('fd00:1::/64'), advertised('fd00:1::/80'), advertised('fd00:1::/48')]).toEqual([true, false, false]);
+    });
+
+    it('renders an ra-only range for a /64 without dhcp, and ra-stateless with it', () => {
+      expect(ipv6Lines(render(v6Network('fd00:1::/64', false)))).toEqual([
+        'enable-ra',
+        'dhcp-range=::,constructor:vmbr100,ra-only,64,3600',
+        'dhcp-option=option6:dns-server,[fd00:1::1]',
+        'dhcp-option=option6:domain-search,prod.c1.pvc.local',
+      ]);
+      expect(ipv6Lines(render(v6Network('fd00:1::/64', true)))).toContain('dhcp-range=::,constructor:vmbr100,ra-stateless,64,3600');
+    });
+
+    it.each(['fd00:1::/80', 'fd00:1::/48'])('renders no ipv6 range for %s (dnsmasq refuses one), the ipv4 service unchanged', (subnet) => {
+      const text = render(v6Network(subnet, false));
+      expect(ipv6Lines(text)).toEqual([]);
+      expect(text).toContain(`# The IPv6 subnet is a /${subnet.split('/')[1]}, not a /64: no router advertisements`);
+      expect(text).toMatch(/^dhcp-range=10\.100\.0\.100,10\.100\.0\.199,255\.255\.255\.0,3600$/m);
+    });
+  });
+
   it('is the same bytes for the same input, whatever order the zones come in', () => {
     const input = dnsmasqInputOf(dual, settings([dual, noDhcp]));
     const reversed = { ...input, forwardZones: [...input.forwardZones].reverse() };

@@ -34,7 +34,17 @@ export interface DnsmasqInstanceInput {
     /** DHCP option 6: the network's name servers, or its gateway when it lists none. */
     dnsServers: string[];
   } | null;
-  ipv6: { prefixLength: number; dhcp: boolean; dnsServers: string[] } | null;
+  ipv6: {
+    prefixLength: number;
+    /**
+     * Router advertisements (SLAAC) on the bridge, and with them DHCPv6 when `dhcp` is on; false:
+     * no IPv6 range at all (the subnet is not a /64, which dnsmasq would refuse).
+     */
+    routerAdvertisements: boolean;
+    dhcp: boolean;
+    /** Handed out in the advertisements (and by DHCPv6): the network's name servers, or its gateway. */
+    dnsServers: string[];
+  } | null;
   leaseTimeS: number;
   /** Zones whose names dnsmasq asks PowerDNS for (every network domain, the cluster zone, reverse zones). */
   forwardZones: string[];
@@ -57,7 +67,8 @@ export function renderDnsmasqConfig(input: DnsmasqInstanceInput, paths: DnsmasqP
     ipv6: input.ipv6 && {
       prefixLength: input.ipv6.prefixLength,
       // SLAAC either way; with DHCP on, stateless DHCPv6 also hands out the DNS settings.
-      mode: input.ipv6.dhcp ? 'ra-stateless' : 'ra-only',
+      // null: no range (a subnet that is not a /64 would fail the whole config).
+      mode: input.ipv6.routerAdvertisements ? (input.ipv6.dhcp ? 'ra-stateless' : 'ra-only') : null,
       dnsServers: input.ipv6.dnsServers.map((a) => `[${a}]`).join(','),
     },
     forward: [...input.forwardZones].sort(),
