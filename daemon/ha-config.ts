@@ -42,9 +42,10 @@ export const HaConfigDoc = z
         /** auto: on when this node has no `bmc` section. */
         mode: z.enum(SELF_FENCE_MODES).default('auto'),
         /**
-         * Out of touch with ZooKeeper this long, this node destroys its own VMs. The primary
-         * waits this long (plus a margin) past the node's last sign of life before recovering
-         * without a confirmed power off, so it must be the same on every node.
+         * Out of touch with ZooKeeper this long, this node destroys its own VMs. The node
+         * publishes its effective bound (NodeStatus.selfFenceBoundMs), and the primary waits
+         * that (plus a margin) past the node's last sign of life before recovering without a
+         * confirmed power off: nodes may differ.
          */
         afterMs: ms(500, 600_000, 4_000),
       })

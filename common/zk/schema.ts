@@ -129,6 +129,13 @@ export const NodeStatusDoc = z.strictObject({
    */
   cephClientAddresses: z.array(z.string().min(1).max(128)).max(256).optional(),
   /**
+   * How long this node runs cut off from ZooKeeper before it destroys its own guests (its
+   * effective `ha.selfFence`); null: it never does (self-fence off, `auto` with a BMC, or no
+   * hypervisor). The fencer waits this, not its own setting, before a `recover` without a
+   * confirmed power off. Absent (a pvcd from before the field): unknown, taken as null.
+   */
+  selfFenceBoundMs: z.number().int().positive().nullable().optional(),
+  /**
    * The node's networking, when its pvcd manages networks: its VTEP (underlay) address, which
    * every node's FRR peers with (BGP EVPN). Absent or null: the node takes no part in EVPN.
    */

@@ -17,7 +17,7 @@ import { isZkError, type Versioned, type ZkStore } from '../../common/zk/store.t
 import type { HaConfig } from '../ha-config.ts';
 import type { IpmiDriver } from '../drivers/ipmi/port.ts';
 import { findDeadNodes, trackKeepalives, type KeepaliveTracker, type NodeObservation } from '../reconcile/dead-node-plan.ts';
-import { planFence } from '../reconcile/fence-plan.ts';
+import { planFence, publishedSelfFenceBound, type PublishedSelfFenceBound } from '../reconcile/fence-plan.ts';
 import { monotonicNowMs } from '../runtime/primary-lease.ts';
 import { Reconciler } from '../runtime/reconciler.ts';
 import { releaseVms } from './fence-recovery.ts';
@@ -28,13 +28,6 @@ import type { PrimaryContext, Runnable } from './runnables.ts';
 const RETRY_DELAY_MS = 500;
 /** A fence has at most six steps; more in one pass means records keep changing under us. */
 const MAX_FENCE_ACTIONS_PER_PASS = 12;
-/**
- * Added to the self-fence bound before recovering without a confirmed power off: the node's own
- * check interval and its destroy calls (`virsh destroy` takes ~1.6 s here), on a loaded machine.
- * 1 s was seen to be too short: a clean-clone test run beside another suite had guests of a
- * cut-off node still running 2.4 s after the recovery started them elsewhere.
- */
-export const SELF_FENCE_MARGIN_MS = 4_000;
 
 export interface FencingDeps {
   store: ZkStore;
@@ -142,8 +135,10 @@ export class FencingRunnable implements Runnable {
 
     // One fence at a time: finish the oldest one under way before starting another.
     const open = [...fences.values()].filter((f) => f.value.outcome !== 'fenced').sort((a, b) => a.value.startedAtMs - b.value.startedAtMs);
+    // The dead node's last status says whether (and when) it destroys its own guests.
+    const boundOf = (node: string): PublishedSelfFenceBound => publishedSelfFenceBound(nodes.find((n) => n.spec.name === node)?.status ?? null);
     for (const fence of open) {
-      if (await this.advance(fence)) return;
+      if (await this.advance(fence, boundOf(fence.value.node))) return;
     }
     await this.returnBootedNodes(nodes.filter((n) => n.alive && n.status?.daemonState === 'fenced').map((n) => n.spec.name), fences);
     if (maintenance?.value.on) return;
@@ -160,19 +155,19 @@ export class FencingRunnable implements Runnable {
     this.log.warn({ node: first.node, reason: first.reason, detail: first.detail }, 'node is dead; fencing it');
     await recordFault(store, layout, { kind: 'fence', node: first.node, message: `node ${first.node} is dead (${first.reason}): ${first.detail}; fencing it` });
     const created = await store.get(layout.nodeFence(first.node));
-    if (created) await this.advance(created);
+    if (created) await this.advance(created, boundOf(first.node));
   }
 
   /** Applies the fence's next steps; true while the fence still needs this primary's attention. */
-  private async advance(start: Versioned<Fence>): Promise<boolean> {
+  private async advance(start: Versioned<Fence>, nodeSelfFenceBoundMs: PublishedSelfFenceBound): Promise<boolean> {
     const { store, layout, ha } = this.deps;
     const node = start.value.node;
     let fence: Versioned<Fence> | null = start;
     for (let i = 0; i < MAX_FENCE_ACTIONS_PER_PASS && fence; i += 1) {
       if (!this.mayAct()) return true;
       const now = monotonicNowMs();
-      const lastSign = this.tracker.get(node)?.sinceMs ?? now;
-      const action = planFence({ fence: fence.value, policy: ha.fenceFailurePolicy, nowMs: now, selfFenceSafeAtMs: lastSign + ha.selfFence.afterMs + SELF_FENCE_MARGIN_MS });
+      const lastSignMs = this.tracker.get(node)?.sinceMs ?? now;
+      const action = planFence({ fence: fence.value, policy: ha.fenceFailurePolicy, nowMs: now, lastSignMs, nodeSelfFenceBoundMs });
       switch (action.kind) {
         case 'settled':
           return false;

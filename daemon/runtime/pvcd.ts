@@ -222,6 +222,8 @@ export class Pvcd {
       pid: process.pid,
       host: readHostStats(),
       hypervisor: this.hypervisor ? { ...this.hypervisor, runningVms: this.vms?.runningCount ?? 0, rbd: this.rbdStatus() } : null,
+      // The fencer's `recover` waits on this promise of the node, never on its own setting.
+      selfFenceBoundMs: selfFenceBoundMs(this.config),
       ...networkStatusOf(this.config),
     };
   }

@@ -4,12 +4,17 @@
 //
 // The dangerous case is staged: the guest's node loses its pvcd (SIGKILL) while its QEMU goes on
 // writing, and its BMC does not answer, so no power off can stop that QEMU. With the `recover`
-// policy the primary blocklists the QEMU's Ceph client and then restarts the VM on the other node.
-// Proof that the old node's writes stopped before the new start: the old guest reports failed
-// writes while its QEMU still runs; and once the new guest has gone round all 64 sectors, every
-// record on the disk is the new boot's (a write of the old QEMU landing after the new start
-// would leave an old record behind). The second case: a frozen pvcd (SIGSTOP) with a working BMC,
-// powered off and recovered, and the volume's records again all the new boot's.
+// policy (and self-fence off, as `auto` is on a node with a BMC) the primary blocklists the QEMU's
+// Ceph client and then, on the blocklist alone, restarts the VM on the other node.
+// Proof that the old node's writes stopped before the new start:
+//   - the fence record has the blocklist step before the release of the VM (the new start);
+//   - from the moment the VM is reported running on the other node, the old boot's highest record
+//     number on the disk never grows, sampled for several seconds while the old QEMU still runs
+//     and still tries to write every 200 ms (any write that got through would show a higher one);
+//   - the old guest reports failed writes, and once the new guest has gone round all 64 sectors,
+//     every record on the disk is the new boot's.
+// The second case: a frozen pvcd (SIGSTOP) with a working BMC, powered off and recovered, and the
+// volume's records again all the new boot's.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -35,6 +40,10 @@ const SECTOR_BYTES = 512;
 const RING_FIRST_SECTOR = 8;
 /** Enough records for the new guest to have gone round the whole ring (64 x 200 ms), with room. */
 const RING_TURN_WAIT_MS = 60_000;
+/** Looks at the old writer's records after the new start: 5 x 1 s is 25 of its write attempts. */
+const OLD_WRITER_SAMPLES = 5;
+const OLD_WRITER_SAMPLE_GAP_MS = 1_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let store: ZkStore;
 let pair: LibvirtPair;
@@ -48,19 +57,33 @@ const indexOf = (node: string) => NODES.indexOf(node as (typeof NODES)[number]) 
 const consoleOf = (node: string, vm: string) => path.join(consoleDirs.get(node) as string, `${vm}.log`);
 
 
-/** The boot ids of the records in the volume's ring, from a full export of the volume. */
-async function ringBoots(volume: string): Promise<Map<string, number>> {
+interface BootRecords {
+  /** Sectors of the ring holding this boot's record. */
+  count: number;
+  /** The highest record number of this boot on the disk. */
+  highest: number;
+}
+
+/** The records in the volume's ring by boot id, from a full export of the volume. */
+async function ringRecords(volume: string): Promise<Map<string, BootRecords>> {
   const file = path.join(dir, `${volume}.export`);
   rmSync(file, { force: true });
   await ceph.exportVolume(pool, volume, file, { timeoutMs: 60_000 });
   const bytes = readFileSync(file);
-  const boots = new Map<string, number>();
+  const boots = new Map<string, BootRecords>();
   for (let sector = RING_FIRST_SECTOR; sector < RING_FIRST_SECTOR + RING_SECTORS; sector += 1) {
     const text = bytes.subarray(sector * SECTOR_BYTES, (sector + 1) * SECTOR_BYTES).toString('latin1');
     const match = /^W (\w+) (\d+)/.exec(text);
-    if (match?.[1]) boots.set(match[1], (boots.get(match[1]) ?? 0) + 1);
+    if (!match?.[1]) continue;
+    const seen = boots.get(match[1]) ?? { count: 0, highest: 0 };
+    boots.set(match[1], { count: seen.count + 1, highest: Math.max(seen.highest, Number(match[2])) });
   }
   return boots;
+}
+
+/** The boot ids of the records in the volume's ring, with how many sectors each holds. */
+async function ringBoots(volume: string): Promise<Map<string, number>> {
+  return new Map([...(await ringRecords(volume))].map(([boot, records]) => [boot, records.count]));
 }
 
 async function startWriter(vm: string, uuid: string): Promise<{ node: string; boot: string }> {
@@ -127,6 +150,7 @@ beforeAll(async () => {
       hypervisor: { driver: 'libvirt', uri: pair.nodes[i]?.uri as string, migrateUri: `tcp://127.0.0.1:${ports[i]}`, consoleLogDir, shutdownTimeoutMs: 30_000 },
       sections: {
         bmc: { host: bmc.host, port: bmc.port, username: bmc.username, password: bmc.password },
+        // With a BMC, self-fence `auto` is off: `recover` stands on the blocklist alone.
         ha: { checkIntervalMs: 100, fenceFailurePolicy: 'recover', ipmiTimeoutMs: 1_500, powerOffConfirmMs: 2_000 },
         ceph: { driver: 'real', conf: shared.cluster.confPath, id: 'admin', keyring: shared.cluster.adminKeyringPath },
       },
@@ -157,13 +181,25 @@ describe('high availability with real Ceph: the disk proves the old node stopped
     fleet.signal(first, 'SIGKILL');
     const second = await runningNode(vm, first);
     expect(second).toBe(other);
-    // The old QEMU still runs (nothing could power it off), and its writes fail.
-    expect((await pair.drivers[indexOf(first)].domainState(vm)).state).toBe('running');
+    // From the new start on, the old QEMU (still running: nothing could power it off, and still
+    // trying to write every 200 ms) gets nothing onto the disk: its highest record never grows.
+    const highestAtStart = (await ringRecords(`${vm}-disk`)).get(oldBoot)?.highest ?? 0;
+    for (let sample = 0; sample < OLD_WRITER_SAMPLES; sample += 1) {
+      await sleep(OLD_WRITER_SAMPLE_GAP_MS);
+      expect((await pair.drivers[indexOf(first)].domainState(vm)).state).toBe('running');
+      expect((await ringRecords(`${vm}-disk`)).get(oldBoot)?.highest ?? 0).toBeLessThanOrEqual(highestAtStart);
+    }
+    // The old QEMU's writes fail.
     await waitForConsoleLine(consoleOf(first, vm), /GUEST-WRITE-ERROR/, 60_000);
     const newBoot = await newBootOn(other, vm, oldBoot);
     expect(await ringOnlyHas(vm, newBoot)).toEqual([newBoot]);
     const fence = (await store.get(fleet.layout.nodeFence(first)))?.value;
     expect(JSON.stringify(fence)).toMatch(/blocklisted/);
+    // The old client was cut from Ceph before the VM was released to start elsewhere.
+    const steps = fence?.steps.map((s) => s.step) ?? [];
+    expect(steps).toContain('release-vms');
+    expect(steps.indexOf('blocklist')).toBeGreaterThanOrEqual(0);
+    expect(steps.indexOf('blocklist')).toBeLessThan(steps.indexOf('release-vms'));
     expect(readConsole(consoleOf(other, vm))).not.toMatch(/GUEST-WRITE-ERROR/);
     // The BMC answers again: the machine is powered off (its QEMU with it) and booted.
     // (A thawed ipmi_sim may still carry out the fencer's queued power off: either way it ends off.)

@@ -1,9 +1,9 @@
 // The pure planners of high availability: which nodes are dead (dead-node-plan.ts) and the next
 // step of a fence (fence-plan.ts), including a fence taken over half-way by a new primary.
 import { describe, expect, it } from 'vitest';
-import type { Fence, FenceStep, FenceStepResult } from '../../common/zk/schema.ts';
+import { NodeStatusDoc, type Fence, type FenceStep, type FenceStepResult } from '../../common/zk/schema.ts';
 import { findDeadNodes, trackKeepalives, type NodeObservation } from '../../daemon/reconcile/dead-node-plan.ts';
-import { planFence, type FencePlanInput } from '../../daemon/reconcile/fence-plan.ts';
+import { planFence, publishedSelfFenceBound, SELF_FENCE_MARGIN_MS, type FencePlanInput } from '../../daemon/reconcile/fence-plan.ts';
 
 const obs = (node: string, over: Partial<NodeObservation> = {}): NodeObservation => ({ node, alive: true, reportedState: 'run', keepaliveSeq: 1, pid: 100, fenced: false, ...over });
 const bounds = { keepaliveStaleMs: 5_000 };
@@ -46,7 +46,9 @@ describe('dead node detection', () => {
 function fence(steps: Array<[FenceStep, FenceStepResult]>, outcome: Fence['outcome'] = 'in-progress'): Fence {
   return { node: 'b', reason: 'session-lost', detail: 'd', by: 'a', startedAtMs: 1, steps: steps.map(([step, result]) => ({ step, result, detail: '', atMs: 1 })), outcome };
 }
-const plan = (f: Fence, over: Partial<FencePlanInput> = {}) => planFence({ fence: f, policy: 'leave-down', nowMs: 0, selfFenceSafeAtMs: 5_000, ...over });
+const plan = (f: Fence, over: Partial<FencePlanInput> = {}) => planFence({ fence: f, policy: 'leave-down', nowMs: 0, lastSignMs: 0, nodeSelfFenceBoundMs: 1_000, ...over });
+/** With lastSignMs 0 and the node's bound 1000: when the recover policy may release. */
+const SAFE_AT_MS = 1_000 + SELF_FENCE_MARGIN_MS;
 
 describe('fence steps', () => {
   it('power off, blocklist, release, fenced', () => {
@@ -65,10 +67,53 @@ describe('fence steps', () => {
 
   it('policy recover waits out the self-fence bound, then releases; never on a failed blocklist', () => {
     const f = fence([['power-off', 'failed'], ['blocklist', 'done']]);
-    expect(plan(f, { policy: 'recover', nowMs: 1_000 })).toEqual({ kind: 'wait-self-fence', untilMs: 5_000 });
-    expect(plan(f, { policy: 'recover', nowMs: 5_000 })).toMatchObject({ kind: 'record', step: 'wait-self-fence' });
+    expect(plan(f, { policy: 'recover', nowMs: 1_000 })).toEqual({ kind: 'wait-self-fence', untilMs: SAFE_AT_MS });
+    expect(plan(f, { policy: 'recover', nowMs: SAFE_AT_MS })).toMatchObject({ kind: 'record', step: 'wait-self-fence' });
     expect(plan(fence([['power-off', 'failed'], ['blocklist', 'done'], ['wait-self-fence', 'done']]), { policy: 'recover' })).toEqual({ kind: 'release-vms' });
     expect(plan(fence([['power-off', 'failed'], ['blocklist', 'failed']]), { policy: 'recover', nowMs: 9_000 })).toMatchObject({ kind: 'finish', outcome: 'vms-left-down' });
+  });
+
+  it('policy recover waits on the dead node\'s own published bound, from its last sign of life', () => {
+    const f = fence([['power-off', 'skipped'], ['blocklist', 'done']]);
+    const over = { policy: 'recover', lastSignMs: 20_000, nodeSelfFenceBoundMs: 5_000 } as const;
+    const safeAtMs = 20_000 + 5_000 + SELF_FENCE_MARGIN_MS;
+    expect(plan(f, { ...over, nowMs: 21_000 })).toEqual({ kind: 'wait-self-fence', untilMs: safeAtMs });
+    expect(plan(f, { ...over, nowMs: safeAtMs - 1 })).toEqual({ kind: 'wait-self-fence', untilMs: safeAtMs });
+    expect(plan(f, { ...over, nowMs: safeAtMs })).toMatchObject({ kind: 'record', step: 'wait-self-fence', detail: expect.stringMatching(/5000 ms/) });
+  });
+
+  it('policy recover stands on the blocklist alone when the node does not fence itself, or did not say', () => {
+    const f = fence([['power-off', 'failed'], ['blocklist', 'done']]);
+    // No wait: waiting would not make a node that does not fence itself any safer.
+    expect(plan(f, { policy: 'recover', nodeSelfFenceBoundMs: null, nowMs: 1_000 })).toEqual({ kind: 'release-vms' });
+    expect(plan(f, { policy: 'recover', nodeSelfFenceBoundMs: 'unknown', nowMs: 1_000 })).toEqual({ kind: 'release-vms' });
+    const released = fence([['power-off', 'failed'], ['blocklist', 'done'], ['release-vms', 'done']]);
+    const off = plan(released, { policy: 'recover', nodeSelfFenceBoundMs: null });
+    expect(off).toMatchObject({ kind: 'finish', outcome: 'fenced' });
+    expect(off.kind === 'finish' && off.detail).toContain('recovered on the ceph blocklist alone (policy recover): node b does not fence itself (self-fence off, or auto with a BMC)');
+    expect(plan(released, { policy: 'recover', nodeSelfFenceBoundMs: 'unknown' })).toMatchObject({ kind: 'finish', outcome: 'fenced', detail: expect.stringMatching(/node b has not published whether it fences itself/) });
+    // Never without the blocklist.
+    expect(plan(fence([['power-off', 'failed'], ['blocklist', 'failed']]), { policy: 'recover', nodeSelfFenceBoundMs: null })).toMatchObject({ kind: 'finish', outcome: 'vms-left-down' });
+    // A wait an earlier primary recorded stands, and its detail says so.
+    const waited = fence([['power-off', 'failed'], ['blocklist', 'done'], ['wait-self-fence', 'done'], ['release-vms', 'done']]);
+    expect(plan(waited, { policy: 'recover', nodeSelfFenceBoundMs: null })).toMatchObject({ kind: 'finish', outcome: 'fenced', detail: expect.stringMatching(/self-fence bound/) });
+  });
+
+  it('policy leave-down ignores the node\'s bound', () => {
+    const f = fence([['power-off', 'failed'], ['blocklist', 'done']]);
+    for (const nodeSelfFenceBoundMs of [5_000, null, 'unknown'] as const) {
+      expect(plan(f, { nodeSelfFenceBoundMs, nowMs: 1_000_000 })).toMatchObject({ kind: 'finish', outcome: 'vms-left-down', detail: expect.stringMatching(/policy leave-down/) });
+    }
+  });
+
+  it('the published bound: a number, null, or unknown in a status from before the field', () => {
+    // Parsed by the codec: a status without the field (an older pvcd) still reads.
+    const status = (over: object) => NodeStatusDoc.parse({ daemonState: 'run', coordinatorState: 'client', pvcdVersion: '0.1.0', pid: 1, keepaliveSeq: 1, updatedAtMs: 1, host: { cores: 1, loadAvg: [0, 0, 0], memoryTotalMiB: 1, memoryUsedMiB: 0, memoryFreeMiB: 1, uptimeS: 1 }, ...over });
+    expect(publishedSelfFenceBound(status({ selfFenceBoundMs: 5_000 }))).toBe(5_000);
+    expect(publishedSelfFenceBound(status({ selfFenceBoundMs: null }))).toBeNull();
+    expect(publishedSelfFenceBound(status({}))).toBe('unknown');
+    expect(publishedSelfFenceBound(null)).toBe('unknown');
+    expect(() => status({ selfFenceBoundMs: 0 })).toThrow();
   });
 
   it('a node that destroyed its own vms needs no power off, and reopens a vms-left-down fence', () => {
