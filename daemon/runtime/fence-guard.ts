@@ -5,8 +5,11 @@
 //   every domain of a cluster VM on this node is destroyed (at every check, so that none arrives
 //   later). It then adds a `self-fence` step to the record, which tells the primary the VMs are
 //   gone (so a fence whose power off failed can still release them) and that this node has seen
-//   the record: only then may it be returned to service. When `pvc node ready` (or the primary,
-//   with ha.autoReturn) removes the record, the VM controller starts again.
+//   the record: only then may it be returned to service. It adds that step only once the fencer
+//   has recorded its power off (whatever the result): a `self-fence` step before it means "no
+//   power off needed" to the fencer (reconcile/fence-plan.ts), so a live node fenced by hand
+//   (`pvc node fence`) would never be powered off. When `pvc node ready` (or the primary, with
+//   ha.autoReturn) removes the record, the VM controller starts again.
 // - Self-fence: when this node has not heard from ZooKeeper for selfFenceAfterMs (measured on its
 //   own monotonic clock from the send time of its last answered keepalive), it destroys its VMs
 //   at once, without ZooKeeper, and records the self-fence once it can write again. The primary
@@ -124,8 +127,11 @@ export class FenceGuard {
     // Confirm to the primary that this node has seen this record and its VMs are gone (once).
     // The primary returns a node to service only after this (fenceSeenByNode): a node that never
     // saw the record would otherwise write its own self-fence record after being returned.
+    // Not before the fencer has recorded its power off: the fencer skips the power off of a node
+    // that confirmed first (and its power-off write would lose to this one), which left a live
+    // node fenced by hand running, powered on. A later check (every FENCE_GUARD_CHECK_MS) confirms.
     await store.update(layout.nodeFence(node), (current): Fence | typeof SKIP => {
-      if (!current || fenceSeenByNode(current)) return SKIP;
+      if (!current || fenceSeenByNode(current) || !current.steps.some((s) => s.step === 'power-off')) return SKIP;
       return { ...current, steps: [...current.steps, { step: 'self-fence' as const, result: 'done' as const, detail: `the pvcd of ${node} destroyed the vms on it`, atMs: Date.now() }].slice(-32) };
     });
   }

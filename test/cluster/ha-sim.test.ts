@@ -6,16 +6,21 @@
 // the node boots and destroys them itself), the primary killed while it fences, and a wedged
 // node (session alive, keepalive stuck) found by its stale keepalive. Checked
 // every 50 ms throughout: no VM runs on two nodes. At the end: the primary journals never
-// overlapped. Real libvirt + Ceph scenarios are not here (RBD disks are not wired to VMs yet).
+// overlapped. Real libvirt + Ceph (RBD disks, the blocklist) are test/cluster/ha-rbd.test.ts.
+// Also a zombie that wakes up: a pvcd frozen past its session while its BMC does not answer (its
+// VMs stay down until that same pvcd wakes, destroys its guests and records its self-fence; only
+// then are they released), maintenance mode (a dead node is not fenced until maintenance is off),
+// and `pvc node fence` of a live node (powered off through its BMC, its VMs restarted elsewhere).
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { listFaults } from '../../common/client/ha.ts';
+import { listFaults, requestFence, setMaintenance } from '../../common/client/ha.ts';
 import { readNodeFacts } from '../../common/client/read.ts';
 import { nodeView } from '../../common/client/views.ts';
-import type { FenceOutcome } from '../../common/zk/schema.ts';
+import type { FenceOutcome, FenceStepRecord } from '../../common/zk/schema.ts';
 import type { ZkStore } from '../../common/zk/store.ts';
+import { isPvcdProcess } from '../../scripts/lib/pvcd-process.ts';
 import { HaCluster } from '../helpers/ha-cluster.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { connectStore, uniqueClusterName } from '../helpers/zk.ts';
+import { TEST_SESSION_TIMEOUT_MS, connectStore, uniqueClusterName } from '../helpers/zk.ts';
 
 const NODES = ['h1', 'h2', 'h3'];
 const WAIT_MS = 90_000;
@@ -40,6 +45,8 @@ const waitFence = (node: string, outcome: FenceOutcome) => ha.waitFence(node, ou
 const fenceOf = (node: string) => ha.fence(node);
 const vmsOn = (node: string) => ha.vmsOn(node, vms);
 const bootAndReturn = (node: string) => ha.bootAndReturn(node, vms, WAIT_MS);
+/** Only to show that nothing happens in a while; everything else polls (waitFor). */
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function shown(node: string) {
   const facts = await readNodeFacts(store, ha.layout, node);
@@ -112,6 +119,96 @@ describe('high availability with real pvcd, ZooKeeper and BMCs', () => {
     await ha.boot(victim);
     const done = await waitFence(victim, 'fenced');
     expect(done.steps.map((s) => s.step)).toEqual(['power-off', 'blocklist', 'self-fence', 'release-vms']);
+    await ha.waitAllRunning(vms, WAIT_MS, [victim]);
+    await bootAndReturn(victim);
+    await ha.waitAllRunning(vms, WAIT_MS);
+    expect(ha.violations).toEqual([]);
+  }, 240_000);
+
+  it('a zombie that wakes up: frozen with its BMC unreachable, its VMs stay down until it wakes and destroys them', async () => {
+    const primary = await ha.fleet.waitForPrimary();
+    const victim = NODES.find((n) => n !== primary) as string;
+    const onVictim = await vmsOn(victim);
+    expect(onVictim.length).toBeGreaterThan(0);
+    const pid = ha.fleet.process(victim).pid;
+    const powerEvents = ha.powerEvents.length;
+    ha.bmcs.setUnreachable(victim, true);
+    ha.fleet.signal(victim, 'SIGSTOP');
+    const fence = await waitFence(victim, 'vms-left-down');
+    expect(fence).toMatchObject({ node: victim, reason: 'session-lost', by: primary });
+    expect(fence.steps.map((s) => [s.step, s.result])).toEqual([['power-off', 'failed'], ['blocklist', 'skipped']]);
+    // Left down (default policy leave-down): a while later still where they were, the frozen
+    // node's guests still running, nothing started elsewhere.
+    await sleep(TEST_SESSION_TIMEOUT_MS);
+    expect(await vmsOn(victim)).toEqual(onVictim);
+    for (const name of onVictim) expect(ha.runningOn(name)).toEqual([victim]);
+    expect((await fenceOf(victim))?.outcome).toBe('vms-left-down');
+    // It wakes, the BMC still unreachable: the same pvcd (not a power off, not a restart) finds
+    // the fence, destroys its guests and records that, and only then are the VMs released.
+    ha.fleet.signal(victim, 'SIGCONT');
+    const done = await waitFence(victim, 'fenced');
+    const steps = done.steps.map((s) => s.step);
+    expect(steps).toEqual(['power-off', 'blocklist', 'self-fence', 'release-vms']);
+    const selfFence = done.steps[2] as FenceStepRecord;
+    const release = done.steps[3] as FenceStepRecord;
+    expect(selfFence).toMatchObject({ result: 'done', detail: `the pvcd of ${victim} destroyed the vms on it` });
+    expect(release.result).toBe('done');
+    expect(selfFence.atMs).toBeLessThanOrEqual(release.atMs);
+    expect(ha.fleet.process(victim).pid).toBe(pid);
+    expect(isPvcdProcess(pid, ha.fleet.process(victim).configPath)).toBe(true);
+    expect(ha.powerEvents.slice(powerEvents)).toEqual([]);
+    await ha.waitAllRunning(vms, WAIT_MS, [victim]);
+    await ha.thawBmc(victim);
+    await bootAndReturn(victim);
+    await ha.waitAllRunning(vms, WAIT_MS);
+    expect(ha.fleet.overlaps()).toEqual([]);
+    expect(ha.violations).toEqual([]);
+  }, 240_000);
+
+  it('maintenance mode suspends fencing: a dead node is left alone until maintenance is off', async () => {
+    const primary = await ha.fleet.waitForPrimary();
+    const victim = NODES.find((n) => n !== primary) as string;
+    const onVictim = await vmsOn(victim);
+    expect(onVictim.length).toBeGreaterThan(0);
+    await setMaintenance(store, ha.layout, true);
+    try {
+      ha.fleet.signal(victim, 'SIGKILL');
+      // Dead as the primary sees it (its session expired), then well past detection: no fence.
+      await waitFor(`${victim}'s alive node gone`, async () => (await store.stat(ha.layout.nodeAlive(victim))) === null, WAIT_MS);
+      await sleep(3 * TEST_SESSION_TIMEOUT_MS);
+      expect(await fenceOf(victim)).toBeNull();
+      expect(ha.bmcs.power(victim)).toBe('on');
+      expect(await vmsOn(victim)).toEqual(onVictim);
+      for (const name of onVictim) expect(ha.runningOn(name)).toEqual([victim]);
+    } finally {
+      await setMaintenance(store, ha.layout, false);
+    }
+    const fence = await waitFence(victim, 'fenced');
+    expect(fence).toMatchObject({ node: victim, reason: 'session-lost' });
+    expect(fence.steps.map((s) => [s.step, s.result])).toEqual([['power-off', 'done'], ['blocklist', 'skipped'], ['release-vms', 'done']]);
+    expect(ha.bmcs.power(victim)).toBe('off');
+    await ha.waitAllRunning(vms, WAIT_MS, [victim]);
+    await bootAndReturn(victim);
+    await ha.waitAllRunning(vms, WAIT_MS);
+    expect(ha.violations).toEqual([]);
+  }, 240_000);
+
+  it('`pvc node fence` of a live node: the primary powers it off and its VMs run elsewhere', async () => {
+    const primary = await ha.fleet.waitForPrimary();
+    const victim = NODES.find((n) => n !== primary) as string;
+    const onVictim = await vmsOn(victim);
+    expect(onVictim.length).toBeGreaterThan(0);
+    expect((await shown(victim)).daemonState).toBe('run');
+    const powerEvents = ha.powerEvents.length;
+    await requestFence(store, ha.layout, victim, 'test: fenced by hand while it runs');
+    const fence = await waitFence(victim, 'fenced');
+    expect(fence).toMatchObject({ node: victim, reason: 'manual', detail: 'test: fenced by hand while it runs' });
+    // Powered off, though its pvcd saw the record at once and destroyed its guests: that alone
+    // must not spare it the power off (its confirmation waits for the power-off step).
+    expect(fence.steps.map((s) => [s.step, s.result])).toEqual([['power-off', 'done'], ['blocklist', 'skipped'], ['release-vms', 'done']]);
+    expect(ha.bmcs.power(victim)).toBe('off');
+    expect(ha.powerEvents.slice(powerEvents).map((e) => [e.node, e.state])).toEqual([[victim, 'off']]);
+    expect((await shown(victim)).deadReason).toMatch(/^manual: /);
     await ha.waitAllRunning(vms, WAIT_MS, [victim]);
     await bootAndReturn(victim);
     await ha.waitAllRunning(vms, WAIT_MS);

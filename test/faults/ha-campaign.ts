@@ -6,6 +6,9 @@
 //   sigstop-short  frozen for less than the session timeout: nothing may be fenced
 //   zk-leader      the ZooKeeper leader is SIGKILLed, restarted later
 //   bmc-down       the BMC does not answer: VMs stay down until the node boots and destroys them
+//   zombie-bmc-down  a node's pvcd is frozen past the session timeout while its BMC does not
+//                  answer: its VMs stay down (vms-left-down) until the same pvcd wakes, destroys
+//                  its guests and records its self-fence; only then are they released
 //   primary-kill   the primary is SIGKILLed while it fences another node
 //   netns-cut      the node in a network namespace (f3) loses its network for 0.5-8 s, silently
 //                  (every packet dropped): a short cut fences nobody, a long one fences it
@@ -16,7 +19,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO_ROOT } from '../../scripts/lib/pvcd-process.ts';
+import { REPO_ROOT, isPvcdProcess } from '../../scripts/lib/pvcd-process.ts';
 import { startEnsemble } from '../../scripts/lib/zk-ensemble.ts';
 import { HaCluster } from '../helpers/ha-cluster.ts';
 import { seededRandom } from '../helpers/seeded-random.ts';
@@ -32,8 +35,8 @@ const DEFAULT_RUNS = 10;
 /** Every VM of a fenced node must run again within this (a backstop, not a benchmark). */
 const RECOVERY_BOUND_MS = 90_000;
 
-type Scenario = 'sigkill' | 'sigstop-long' | 'sigstop-short' | 'zk-leader' | 'bmc-down' | 'primary-kill' | 'netns-cut';
-const SCENARIOS: Scenario[] = ['sigkill', 'sigstop-long', 'sigstop-short', 'zk-leader', 'bmc-down', 'primary-kill', 'netns-cut'];
+type Scenario = 'sigkill' | 'sigstop-long' | 'sigstop-short' | 'zk-leader' | 'bmc-down' | 'primary-kill' | 'netns-cut' | 'zombie-bmc-down';
+const SCENARIOS: Scenario[] = ['sigkill', 'sigstop-long', 'sigstop-short', 'zk-leader', 'bmc-down', 'primary-kill', 'netns-cut', 'zombie-bmc-down'];
 /** The node whose pvcd runs in a network namespace that netns-cut cuts off. */
 const NETNS_NODE = 'f3';
 
@@ -131,6 +134,26 @@ async function main(): Promise<void> {
           await ha.waitFence(victim, 'fenced', RECOVERY_BOUND_MS);
           fenced.push(victim);
           detail = victim;
+          break;
+        }
+        case 'zombie-bmc-down': {
+          const node = pick(NODES);
+          const pid = ha.fleet.process(node).pid;
+          const onNode = await ha.vmsOn(node, vms);
+          ha.bmcs.setUnreachable(node, true);
+          ha.fleet.signal(node, 'SIGSTOP');
+          await ha.waitFence(node, 'vms-left-down', RECOVERY_BOUND_MS);
+          await sleep(between(0, 2_000));
+          const moved = onNode.filter((name) => ha.runningOn(name).join() !== node);
+          if (moved.length > 0) throw new Error(`run ${run}: ${node} frozen, fence vms-left-down, yet ${moved.join(', ')} left it`);
+          ha.fleet.signal(node, 'SIGCONT'); // the BMC still does not answer: the node must do it
+          const steps = (await ha.waitFence(node, 'fenced', RECOVERY_BOUND_MS)).steps.map((s) => s.step);
+          const selfFence = steps.indexOf('self-fence');
+          if (selfFence < 0 || selfFence > steps.indexOf('release-vms')) throw new Error(`run ${run}: ${node}'s fence released its vms before its self-fence: ${steps.join(', ')}`);
+          if (ha.fleet.process(node).pid !== pid || !isPvcdProcess(pid, ha.fleet.process(node).configPath)) throw new Error(`run ${run}: ${node}'s woken pvcd ${pid} is gone`);
+          await ha.thawBmc(node);
+          fenced.push(node);
+          detail = `${node} (${onNode.length} vm(s))`;
           break;
         }
         case 'primary-kill': {

@@ -214,14 +214,28 @@ export class HaCluster {
   }
 
   /**
-   * The node boots: through its BMC when the power is off, else its pvcd is started again (a
-   * node whose pvcd died but whose power stayed on). A BMC thawed a moment ago first works off
-   * what queued up while it was frozen (a power off, maybe): a status call answered proves it.
+   * Thaws the node's BMC (made unreachable before) and waits until it answers a status call: a
+   * BMC thawed a moment ago first works off what queued up while it was frozen (a power off,
+   * maybe), and the answer proves it has.
    */
-  async boot(node: string): Promise<void> {
+  async thawBmc(node: string): Promise<void> {
+    this.bmcs.setUnreachable(node, false);
+    await this.waitBmcAnswering(node);
+  }
+
+  private async waitBmcAnswering(node: string): Promise<void> {
     const ipmi = new IpmitoolDriver();
     await waitFor(`bmc of ${node} answering`, async () => (await ipmi.powerStatus(this.bmcs.target(node))) !== null, 30_000);
-    if (this.bmcs.power(node) === 'off') await ipmi.powerOn(this.bmcs.target(node));
+  }
+
+  /**
+   * The node boots: through its BMC when the power is off, else its pvcd is started again (a
+   * node whose pvcd died but whose power stayed on). Waits for the BMC to answer first (see
+   * thawBmc).
+   */
+  async boot(node: string): Promise<void> {
+    await this.waitBmcAnswering(node);
+    if (this.bmcs.power(node) === 'off') await new IpmitoolDriver().powerOn(this.bmcs.target(node));
     else this.fleet.start(node);
   }
 
