@@ -1,10 +1,12 @@
 // The FRR driver contract: one suite, run against the simulation (frr-sim.test.ts) and against
 // real zebra + bgpd in two network namespaces (frr-daemons.test.ts). Configs come from the real
 // renderer (reconcile/frr-config.ts), so the templates are also checked against real FRR.
-// Tests run in order and share the two nodes.
+// Tests run in order and share the two nodes; the upstream scenario comes last, as it turns node
+// b into a's upstream router (another AS).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrrError, type FrrDriver, type FrrErrorKind } from '../../daemon/drivers/frr/port.ts';
 import type { LinksDriver } from '../../daemon/drivers/links/port.ts';
+import type { ManagedNetwork } from '../../common/zk/schema.ts';
 import { buildFrrConfig, type FrrNode } from '../../daemon/reconcile/frr-config.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -12,7 +14,7 @@ export interface FrrContractNode {
   name: string;
   frr: FrrDriver;
   links: LinksDriver;
-  /** Its underlay address (VTEP, router id). */
+  /** Its underlay address (VTEP, router id), on a /24 shared with the other node. */
   address: string;
   logDir: string;
 }
@@ -124,6 +126,54 @@ export function frrContract(label: string, createHarness: () => Promise<FrrHarne
       await a.frr.stop();
       expect(await a.frr.running()).toEqual({ zebra: false, bgpd: false });
       await expectFrrError(a.frr.evpnVnis(), 'not-running');
+    });
+
+    // Upstream peers: a is the coordinator of a cluster of its own, announcing one managed
+    // network; b is its upstream router, rendered the same way as a coordinator of another AS
+    // whose upstream peer is a (it announces nothing: no networks, so its prefix list is `deny any`).
+    const upstreamAsn = 65010;
+    const lan: ManagedNetwork = {
+      name: 'lan', type: 'managed', vni: 100, description: '', domain: 'lan.pvc.local', mtu: null,
+      ipv4: { subnet: '10.100.0.0/24', gateway: '10.100.0.1', dhcp: { enabled: false, start: null, end: null } },
+      ipv6: null, nameServers: [], firewall: { defaultInbound: 'accept', defaultOutbound: 'accept' },
+    };
+    const coordinatorAlone = (node: FrrContractNode, asn: number, upstreamPeers: Array<{ address: string; asn: number }>, networks: ManagedNetwork[]) => {
+      const self: FrrNode = { name: node.name, role: 'coordinator', vtepAddress: node.address };
+      return buildFrrConfig({ self, nodes: [self], cluster: { asn, upstreamPeers }, networks, logDir: node.logDir });
+    };
+    const unicastPeerOf = async (node: FrrContractNode, address: string) => (await node.frr.unicastPeers()).find((p) => p.address === address);
+
+    it('peers with an upstream router over eBGP, apart from EVPN', async () => {
+      expect(await b.frr.apply(coordinatorAlone(b, upstreamAsn, [{ address: a.address, asn: 65500 }], []))).toBe('restarted');
+      expect(await a.frr.apply(coordinatorAlone(a, 65500, [{ address: b.address, asn: upstreamAsn }], [lan]))).toBe('started');
+      const peer = await waitFor('a established with its upstream b', async () => {
+        const p = await unicastPeerOf(a, b.address);
+        return p?.state === 'Established' ? p : null;
+      });
+      expect(peer).toMatchObject({ remoteAs: upstreamAsn, description: 'upstream' });
+      expect(await unicastPeerOf(b, a.address)).toMatchObject({ state: 'Established', remoteAs: 65500 });
+      expect(await a.frr.evpnPeers()).toEqual([]);
+    });
+
+    it('announces the managed subnet once its gateway address is connected, and nothing else', async () => {
+      // a's underlay subnet is connected but not a managed network's: the prefix list keeps it out.
+      expect(await a.frr.advertisedRoutes(b.address)).toEqual([]);
+      // The gateway address on the network's bridge, as the primary holds it. The bridge has an
+      // up port (vxlan100, from the VNI test): without carrier the kernel's route is not usable
+      // and zebra would not hand it to bgpd.
+      await a.links.addAddress('vmbr100', '10.100.0.1/24');
+      await waitFor('a announcing 10.100.0.0/24 to b', async () => (await a.frr.advertisedRoutes(b.address)).length > 0);
+      expect(await a.frr.advertisedRoutes(b.address)).toEqual(['10.100.0.0/24']);
+      await waitFor('b receiving one prefix from a', async () => (await unicastPeerOf(b, a.address))?.prefixesReceived === 1);
+      expect(await unicastPeerOf(a, b.address)).toMatchObject({ prefixesReceived: 0 });
+    });
+
+    it('drops the upstream session when a reload removes the peer', async () => {
+      expect(await a.frr.apply(coordinatorAlone(a, 65500, [], [lan]))).toBe('reloaded');
+      expect(await a.frr.unicastPeers()).toEqual([]);
+      await expectFrrError(a.frr.advertisedRoutes(b.address), 'failed');
+      await waitFor('b no longer established with a', async () => (await unicastPeerOf(b, a.address))?.state !== 'Established');
+      expect((await unicastPeerOf(b, a.address))?.prefixesReceived).toBe(0);
     });
   });
 }

@@ -1,7 +1,7 @@
 // The vtysh parsers on output captured from FRR 8.4.4 in the netns lab (test/unit/fixtures/frr/).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseBgpSummary, parseEvpnVnis, parseNeighborAddresses, parseRunningBgp } from '../../daemon/drivers/frr/parse.ts';
+import { parseAdvertisedRoutes, parseBgpSummary, parseEvpnVnis, parseNeighborAddresses, parseRunningBgp } from '../../daemon/drivers/frr/parse.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/frr/${name}`, import.meta.url), 'utf8');
 
@@ -23,6 +23,18 @@ describe('frr parsers', () => {
     expect(parseBgpSummary('')).toEqual([]);
     expect(() => parseBgpSummary('[1]')).toThrow(/not a json object/);
     expect(() => parseBgpSummary('% Unknown command')).toThrow(/not valid json/);
+  });
+
+  it('reads an upstream (ipv4 unicast) peer from the same summary shape', () => {
+    expect(parseBgpSummary(fixture('bgp-ipv4-summary-upstream.json'))).toEqual([
+      { address: '192.168.61.1', state: 'Established', remoteAs: 65500, prefixesReceived: 1, establishedCount: 1, description: 'upstream' },
+    ]);
+  });
+
+  it('reads the prefixes sent to a peer, none, and refuses an answer about no neighbor', () => {
+    expect(parseAdvertisedRoutes(fixture('bgp-ipv4-advertised.json'))).toEqual(['10.100.0.0/24']);
+    expect(parseAdvertisedRoutes(fixture('bgp-ipv4-advertised-none.json'))).toEqual([]);
+    expect(() => parseAdvertisedRoutes(fixture('bgp-ipv4-advertised-no-neighbor.json'))).toThrow(/No such neighbor/);
   });
 
   it('reads the VNIs zebra advertises with their remote VTEPs', () => {

@@ -14,8 +14,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ExecError, run } from '../../../common/exec.ts';
 import { linkSocketDir, socketDirFor, unlinkSocketDir } from '../../../common/unix-socket-dir.ts';
-import { FrrError, type BgpPeer, type EvpnVni, type FrrApplyResult, type FrrConfig, type FrrDriver, type FrrOperation } from './port.ts';
-import { parseBgpSummary, parseEvpnVnis, parseNeighborAddresses, parseRunningBgp } from './parse.ts';
+import { FrrError, assertPeerAddress, type BgpPeer, type EvpnVni, type FrrApplyResult, type FrrConfig, type FrrDriver, type FrrOperation } from './port.ts';
+import { parseAdvertisedRoutes, parseBgpSummary, parseEvpnVnis, parseNeighborAddresses, parseRunningBgp } from './parse.ts';
 import { daemonAlive, stopDaemon, waitUntil, type FrrDaemon } from './processes.ts';
 
 /** A vtysh call is a unix-socket round trip; a reload of a few hundred lines takes well under this. */
@@ -99,6 +99,17 @@ export class FrrDaemons implements FrrDriver {
   async evpnPeers(): Promise<BgpPeer[]> {
     const out = await this.vtysh('query', ['-d', 'bgpd', '-c', 'show bgp l2vpn evpn summary json']);
     return parseOrFail(() => parseBgpSummary(out));
+  }
+
+  async unicastPeers(): Promise<BgpPeer[]> {
+    const out = await this.vtysh('query', ['-d', 'bgpd', '-c', 'show bgp ipv4 unicast summary json']);
+    return parseOrFail(() => parseBgpSummary(out));
+  }
+
+  async advertisedRoutes(peer: string): Promise<string[]> {
+    assertPeerAddress(peer);
+    const out = await this.vtysh('query', ['-d', 'bgpd', '-c', `show bgp ipv4 unicast neighbors ${peer} advertised-routes json`]);
+    return parseOrFail(() => parseAdvertisedRoutes(out));
   }
 
   async evpnVnis(): Promise<EvpnVni[]> {

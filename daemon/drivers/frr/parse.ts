@@ -1,6 +1,7 @@
-// Pure parsers of vtysh output (FRR 8.4): `show bgp l2vpn evpn summary json`, `show evpn vni
-// json`, `show bgp neighbors json` and the `router bgp` lines of `show running-config`. Tested on
-// captured output (test/unit/fixtures/frr/).
+// Pure parsers of vtysh output (FRR 8.4): `show bgp {l2vpn evpn|ipv4 unicast} summary json`,
+// `show bgp ipv4 unicast neighbors X advertised-routes json`, `show evpn vni json`, `show bgp
+// neighbors json` and the `router bgp` lines of `show running-config`. Tested on captured output
+// (test/unit/fixtures/frr/).
 import type { BgpPeer, EvpnVni } from './port.ts';
 
 type Json = Record<string, unknown>;
@@ -24,7 +25,10 @@ function parseJsonObject(text: string, what: string): Json {
   return object;
 }
 
-/** `show bgp l2vpn evpn summary json`: `{}` when bgpd has no EVPN peers, else `{peers: {addr: {...}}}`. */
+/**
+ * `show bgp l2vpn evpn summary json` and `show bgp ipv4 unicast summary json` (same shape): `{}`
+ * when bgpd has no peers in the family, else `{peers: {addr: {...}}}`.
+ */
 export function parseBgpSummary(text: string): BgpPeer[] {
   const summary = parseJsonObject(text, 'show bgp summary');
   const peers = asObject(summary.peers) ?? {};
@@ -41,6 +45,17 @@ export function parseBgpSummary(text: string): BgpPeer[] {
       };
     })
     .sort((a, b) => a.address.localeCompare(b.address));
+}
+
+/**
+ * `show bgp ipv4 unicast neighbors X advertised-routes json`: `{advertisedRoutes: {prefix: {...}}}`
+ * (empty when nothing passes the out policy); `{warning: ...}` when X is no neighbor, which is an
+ * error here, not "nothing advertised".
+ */
+export function parseAdvertisedRoutes(text: string): string[] {
+  const answer = parseJsonObject(text, 'show advertised-routes');
+  if (typeof answer.warning === 'string') throw new Error(`vtysh show advertised-routes: ${answer.warning}`);
+  return Object.keys(asObject(answer.advertisedRoutes) ?? {}).sort();
 }
 
 /** `show evpn vni json`: `{ "<vni>": {vni, type, vxlanIf, numMacs, numRemoteVteps, ...} }`. */

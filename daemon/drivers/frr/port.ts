@@ -1,8 +1,10 @@
-// The FRR port: one node's routing daemons (zebra + bgpd) as pvcd needs them for BGP EVPN:
-// bring them to a rendered configuration (starting them, reloading bgpd in place, or restarting
-// it when the AS or router id changed), and read back the EVPN state. Two adapters: daemons.ts
+// The FRR port: one node's routing daemons (zebra + bgpd) as pvcd needs them for BGP EVPN and
+// the coordinators' upstream peers: bring them to a rendered configuration (starting them,
+// reloading bgpd in place, or restarting it when the AS or router id changed), and read back the
+// EVPN and IPv4 unicast state. Two adapters: daemons.ts
 // (the real FRR 8.4 daemons and vtysh) and sim.ts (in memory). The contract suite
 // (test/contract/frr.contract.ts) holds both to the same behaviour.
+import { isIP } from 'node:net';
 import { PvcError, type PvcErrorCode } from '../../../common/errors.ts';
 
 /** What the FRR driver applies: the two files, and the facts it needs to reload bgpd in place. */
@@ -29,7 +31,7 @@ export interface BgpPeer {
   /** BGP FSM state as FRR names it: Idle, Connect, Active, OpenSent, OpenConfirm, Established. */
   state: string;
   remoteAs: number;
-  /** Prefixes (EVPN routes) received from the peer. */
+  /** Prefixes received from the peer (EVPN routes, or IPv4 prefixes), after the in policy. */
   prefixesReceived: number;
   /** How many times the session came up: unchanged across a reload proves it stayed up. */
   establishedCount: number;
@@ -52,6 +54,13 @@ export interface FrrDriver {
   running(): Promise<{ zebra: boolean; bgpd: boolean }>;
   /** The l2vpn evpn peers (`show bgp l2vpn evpn summary json`). */
   evpnPeers(): Promise<BgpPeer[]>;
+  /** The ipv4 unicast peers, i.e. the upstream routers (`show bgp ipv4 unicast summary json`). */
+  unicastPeers(): Promise<BgpPeer[]>;
+  /**
+   * The IPv4 prefixes bgpd sends `peer` after its out policy, sorted (`show bgp ipv4 unicast
+   * neighbors PEER advertised-routes json`); a 'failed' error when `peer` is not a neighbor.
+   */
+  advertisedRoutes(peer: string): Promise<string[]>;
   /** The VNIs zebra advertises (`show evpn vni json`). */
   evpnVnis(): Promise<EvpnVni[]>;
   /** Stops both daemons (tests, teardown); pvcd itself leaves them running when it stops. */
@@ -84,6 +93,11 @@ export class FrrError extends PvcError {
     super(ERROR_CODES[kind], `frr ${operation}: ${detail}`, options);
     this.name = 'FrrError';
   }
+}
+
+/** Both adapters refuse a peer that is not an IP address before anything runs (it goes into a vtysh command). */
+export function assertPeerAddress(peer: string): void {
+  if (isIP(peer) === 0) throw new FrrError('failed', 'query', `${JSON.stringify(peer)} is not an IP address`);
 }
 
 export function isFrrError(error: unknown, kind?: FrrErrorKind): error is FrrError {

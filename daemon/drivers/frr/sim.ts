@@ -2,10 +2,16 @@
 // its l2vpn evpn section; a node's VNIs are the VXLAN interfaces of its (simulated) links, and a
 // VNI's remote VTEPs are the other nodes with that VNI reachable over established sessions (route
 // reflectors pass routes on). Reload keeps sessions; a restart or a changed AS drops them.
+// Upstream (ipv4 unicast) sessions come up when each side activates the other there with the
+// other's AS as remote-as; a node sends the IPv4 subnets of the addresses on its up links that its
+// policy lets through (sim-bgp.ts). Unlike the kernel, an up bridge without ports counts: the
+// simulated links have no carrier.
+import { parseAnyCidr } from '../../../common/net/ip.ts';
 import type { LinksDriver } from '../links/port.ts';
 import { SimFaults, sleepMs } from '../sim-faults.ts';
-import { FrrError, type BgpPeer, type EvpnVni, type FrrApplyResult, type FrrConfig, type FrrDriver, type FrrErrorKind, type FrrOperation } from './port.ts';
+import { FrrError, assertPeerAddress, type BgpPeer, type EvpnVni, type FrrApplyResult, type FrrConfig, type FrrDriver, type FrrErrorKind, type FrrOperation } from './port.ts';
 import { VTYSH_TIMEOUT_MS } from './daemons.ts';
+import { acceptedPrefixes, activatedNeighbors, descriptionOf, exportedPrefixes, remoteAsOf } from './sim-bgp.ts';
 
 /** The lines pvc's bgpd template writes; anything else is refused, as bgpd refuses unknown commands. */
 const KNOWN_LINE = new RegExp(
@@ -39,6 +45,18 @@ export class SimFrrWorld {
     const cb = b.activeConfig;
     return ca !== null && cb !== null && ca.asn === cb.asn && a.evpnNeighbors().includes(cb.routerId) && b.evpnNeighbors().includes(ca.routerId);
   }
+
+  /** An ipv4 unicast session (eBGP to an upstream router, in pvc's template). */
+  unicastEstablished(a: SimFrr, b: SimFrr): boolean {
+    const ca = a.activeConfig;
+    const cb = b.activeConfig;
+    const expects = (self: FrrConfig, other: FrrConfig) => activatedNeighbors(self.bgpd, 'ipv4 unicast').includes(other.routerId) && remoteAsOf(self.bgpd, other.routerId) === other.asn;
+    return ca !== null && cb !== null && expects(ca, cb) && expects(cb, ca);
+  }
+
+  nodeAt(address: string, except: SimFrr): SimFrr | null {
+    return [...this.nodes].find((n) => n !== except && n.activeConfig?.routerId === address) ?? null;
+  }
 }
 
 export class SimFrr implements FrrDriver {
@@ -62,9 +80,17 @@ export class SimFrr implements FrrDriver {
   }
 
   evpnNeighbors(): string[] {
-    const text = this.config?.bgpd ?? '';
-    const section = /address-family l2vpn evpn\n([\s\S]*?)exit-address-family/.exec(text)?.[1] ?? '';
-    return [...section.matchAll(/neighbor (\S+) activate/g)].map((m) => m[1] as string);
+    return activatedNeighbors(this.config?.bgpd ?? '', 'l2vpn evpn');
+  }
+
+  /** The IPv4 prefixes this node sends `peer`: its connected subnets through its policy. */
+  async exportedTo(peer: string): Promise<string[]> {
+    const connected = (await this.links.listLinks())
+      .filter((link) => link.up)
+      .flatMap((link) => link.addresses.map((address) => parseAnyCidr(address)))
+      .filter((cidr) => cidr?.family === 4)
+      .map((cidr) => cidr?.networkForm as string);
+    return exportedPrefixes(this.config?.bgpd ?? '', peer, connected);
   }
 
   async running(): Promise<{ zebra: boolean; bgpd: boolean }> {
@@ -98,7 +124,7 @@ export class SimFrr implements FrrDriver {
     return this.evpnNeighbors()
       .sort()
       .map((address) => {
-        const peer = [...this.world.nodes].find((n) => n !== this && n.activeConfig?.routerId === address) ?? null;
+        const peer = this.world.nodeAt(address, this);
         const up = peer !== null && this.world.established(this, peer);
         return {
           address,
@@ -109,6 +135,38 @@ export class SimFrr implements FrrDriver {
           description: null,
         };
       });
+  }
+
+  async unicastPeers(): Promise<BgpPeer[]> {
+    await this.enter('query');
+    this.mustRun('bgpd');
+    const config = this.config as FrrConfig;
+    return Promise.all(
+      activatedNeighbors(config.bgpd, 'ipv4 unicast')
+        .sort()
+        .map(async (address) => {
+          const peer = this.world.nodeAt(address, this);
+          const up = peer !== null && this.world.unicastEstablished(this, peer);
+          return {
+            address,
+            state: up ? 'Established' : 'Active',
+            remoteAs: remoteAsOf(config.bgpd, address) ?? 0,
+            prefixesReceived: up ? acceptedPrefixes(config.bgpd, address, await peer.exportedTo(config.routerId)).length : 0,
+            establishedCount: this.sessionCount(`ipv4 ${address}`, up ? `${this.epoch}/${peer.epoch}` : null),
+            description: descriptionOf(config.bgpd, address),
+          };
+        }),
+    );
+  }
+
+  async advertisedRoutes(peer: string): Promise<string[]> {
+    assertPeerAddress(peer);
+    await this.enter('query');
+    this.mustRun('bgpd');
+    const config = this.config as FrrConfig;
+    if (remoteAsOf(config.bgpd, peer) === null) throw new FrrError('failed', 'query', 'vtysh show advertised-routes: No such neighbor in this view/vrf');
+    const node = this.world.nodeAt(peer, this);
+    return node !== null && this.world.unicastEstablished(this, node) ? this.exportedTo(peer) : [];
   }
 
   async evpnVnis(): Promise<EvpnVni[]> {
