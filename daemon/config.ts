@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { PvcError, errorMessage } from '../common/errors.ts';
 import { NAME_PATTERN, NAME_RULE } from '../common/names.ts';
+import { ipFamilyOf } from '../common/net/ip.ts';
 import { parseZkHosts } from '../common/zk/hosts.ts';
 import { NODE_ROLES } from '../common/zk/schema.ts';
 import { LEASE_SHARE_OF_SESSION } from './runtime/primary-lease.ts';
@@ -123,6 +124,11 @@ const ConfigDoc = z.strictObject({
       secretUuid: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be a lowercase uuid').default(DEFAULT_CEPH_SECRET_UUID),
       /** How long a VM start waits for another live node to let go of its RBD volumes before it fails. */
       holderWaitLimitMs: ms(0, 600_000, RBD_HOLDER_WAIT_LIMIT_MS),
+      /**
+       * The IP this node's Ceph clients connect from, published for the other nodes' RBD holder
+       * check; default: the source of the route to the first monitor (`ip route get`).
+       */
+      clientAddress: z.string().refine((s) => ipFamilyOf(s) !== null, 'must be an ipv4 or canonical ipv6 address').optional(),
     })
     .optional(),
   /** This node's BMC, published for the primary's fencer; absent: the node cannot be powered off. */

@@ -129,6 +129,12 @@ export const NodeStatusDoc = z.strictObject({
    */
   cephClientAddresses: z.array(z.string().min(1).max(128)).max(256).optional(),
   /**
+   * The IP this node's Ceph clients (its QEMUs, its rbd commands) connect from: the address part
+   * of their client addresses. Another node's pvcd reads it to tell whose an RBD lock or watcher
+   * is (daemon/reconcile/rbd-access-plan.ts). Absent: not known (no Ceph here, or not found).
+   */
+  cephClientIp: z.string().refine((s) => ipFamilyOf(s) !== null, 'must be an ipv4 or canonical ipv6 address').optional(),
+  /**
    * How long this node runs cut off from ZooKeeper before it destroys its own guests (its
    * effective `ha.selfFence`); null: it never does (self-fence off, `auto` with a BMC, or no
    * hypervisor). The fencer waits this, not its own setting, before a `recover` without a

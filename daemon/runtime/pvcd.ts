@@ -9,6 +9,7 @@ import { createHypervisor, type HypervisorConfig } from '../drivers/hypervisor/f
 import { VmController } from './vm-controller.ts';
 import { createCephDriver } from '../drivers/ceph/factory.ts';
 import { NodeCeph } from './node-ceph.ts';
+import { findCephClientIp } from './ceph-client-ip.ts';
 import type { CephDriver } from '../drivers/ceph/port.ts';
 import { PVC_VERSION } from '../../common/version.ts';
 import type { PvcdConfig } from '../config.ts';
@@ -40,6 +41,8 @@ export class Pvcd {
   private ceph: CephDriver | null | undefined = undefined;
   /** This node's Ceph access for VM disks (its facts go into the status once set up). */
   private nodeCeph: NodeCeph | null = null;
+  /** The IP this node's Ceph clients use (NodeStatus.cephClientIp); null: not known. */
+  private cephClientIp: string | null = null;
   private stopping: Promise<void> | null = null;
   private readonly layout: ZkLayout;
 
@@ -84,6 +87,9 @@ export class Pvcd {
     this.network = buildNetworkController(config, store, layout, log);
     if (config.hypervisor) await this.connectHypervisor(config.hypervisor);
     await retryTransient('publish the bmc', () => publishBmc(store, layout, config, log), log);
+    // Found before the first status, so that the other nodes' RBD holder checks see it from the start.
+    if (config.ceph) this.cephClientIp = await findCephClientIp(config.ceph, log.child({ component: 'ceph' }));
+    if (this.cephClientIp !== null) log.info({ cephClientIp: this.cephClientIp }, 'ceph client ip found');
     const guard = this.buildGuard(store);
     this.keepalive = new Keepalive(store, layout.nodeStatus(config.node), () => this.statusDoc(), timeouts.keepaliveIntervalMs, log, (sentAtMs) => guard.noteContact(sentAtMs));
     await retryTransient('write the first status', () => (this.keepalive as Keepalive).writeNow(), log);
@@ -225,6 +231,7 @@ export class Pvcd {
       // The fencer's `recover` waits on this promise of the node, never on its own setting.
       selfFenceBoundMs: selfFenceBoundMs(this.config),
       ...networkStatusOf(this.config),
+      ...(this.cephClientIp !== null ? { cephClientIp: this.cephClientIp } : {}),
     };
   }
 }

@@ -1,12 +1,15 @@
 // The check pvcd makes before it starts a VM with RBD disks (see reconcile/rbd-access-plan.ts for
-// the rule): it reads who holds each volume from Ceph, asks the planner, and carries out what it
-// decides — blocklisting stale clients before it removes their locks, never the other way round.
+// the rule): it reads who holds each volume from Ceph and, when someone does, every node's
+// published Ceph client IP, liveness and fencing from ZooKeeper; asks the planner, and carries
+// out what it decides — blocklisting stale clients before it removes their locks, never the
+// other way round.
 import type { Logger } from 'pino';
 import { PvcError } from '../../common/errors.ts';
+import { readAllNodeFacts } from '../../common/client/read.ts';
 import type { VmSpec, VmStatus, ZkLayout } from '../../common/zk/schema.ts';
 import type { ZkStore } from '../../common/zk/store.ts';
 import type { CephDriver } from '../drivers/ceph/port.ts';
-import { planRbdAccess, type VolumeHolders } from '../reconcile/rbd-access-plan.ts';
+import { planRbdAccess, type ClusterNode, type VolumeHolders } from '../reconcile/rbd-access-plan.ts';
 import { monotonicNowMs } from './primary-lease.ts';
 
 /** Longer than Ceph's watch timeout (30 s), after which a killed QEMU's watch is gone by itself. */
@@ -38,7 +41,7 @@ export class RbdGuard {
   async ensureAccess(spec: VmSpec, status: VmStatus | null): Promise<RbdAccess> {
     const disks = spec.disks.flatMap((disk) => (disk.source.type === 'rbd' ? [disk.source] : []));
     if (disks.length === 0) return 'open';
-    const { ceph, store, layout, node, log } = this.options;
+    const { ceph, node, log } = this.options;
     const volumes: VolumeHolders[] = await Promise.all(
       disks.map(async ({ pool, image }) => ({ pool, image, watchers: await ceph.listWatchers(pool, image), locks: await ceph.listLocks(pool, image) })),
     );
@@ -46,8 +49,7 @@ export class RbdGuard {
     const blocklisted = held ? new Set((await ceph.blocklistList()).map((entry) => entry.address)) : new Set<string>();
     // Where the domain last ran (statuses from before `ranOn` existed: the reporting node).
     const lastNode = status ? (status.ranOn !== undefined ? status.ranOn : status.node) : null;
-    const lastNodeAlive = lastNode !== null && lastNode !== node && (await store.stat(layout.nodeAlive(lastNode))) !== null;
-    const lastNodeFenced = lastNode !== null && lastNode !== node && (await store.get(layout.nodeStatus(lastNode)))?.value.daemonState === 'fenced';
+    const nodes: ClusterNode[] = held ? await this.clusterNodes() : [];
     const now = monotonicNowMs();
     const decision = planRbdAccess({
       me: node,
@@ -55,8 +57,7 @@ export class RbdGuard {
       volumes,
       blocklisted,
       lastNode,
-      lastNodeAlive,
-      lastNodeFenced,
+      nodes,
       waitedMs: now - (this.waitingSince.get(spec.name) ?? now),
       waitLimitMs: this.options.waitLimitMs ?? RBD_HOLDER_WAIT_LIMIT_MS,
     });
@@ -70,8 +71,8 @@ export class RbdGuard {
         throw new PvcError('refused', decision.reason);
       case 'open':
         this.waitingSince.delete(spec.name);
-        for (const address of decision.blocklist) {
-          log.warn({ vm: spec.name, address, lastNode }, 'blocklisting a stale rbd client before taking its volumes');
+        for (const { address, node: holderNode } of decision.blocklist) {
+          log.warn({ vm: spec.name, address, holderNode, lastNode }, 'blocklisting a stale rbd client before taking its volumes');
           await ceph.blocklistAdd(address, RBD_BLOCKLIST_EXPIRE_S);
         }
         for (const { pool, image, lock } of decision.removeLocks) {
@@ -84,5 +85,16 @@ export class RbdGuard {
         throw new Error(`unhandled rbd access decision ${JSON.stringify(unknown)}`);
       }
     }
+  }
+
+  /** Every registered node: the IP its Ceph clients use, its session, its fencing. */
+  private async clusterNodes(): Promise<ClusterNode[]> {
+    const facts = await readAllNodeFacts(this.options.store, this.options.layout);
+    return facts.map(({ spec, status, alive, fence }) => ({
+      name: spec.name,
+      cephClientIp: status?.cephClientIp ?? null,
+      alive,
+      fenced: fence !== null || status?.daemonState === 'fenced',
+    }));
   }
 }
