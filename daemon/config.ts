@@ -206,6 +206,11 @@ export function validateConfig(raw: unknown, source: string): PvcdConfig {
   if (config.role === 'hypervisor' && config.coordinator.runnables.length > 0) {
     throw new PvcError('bad-input', `invalid pvcd config ${source}: coordinator.runnables is set but role is "hypervisor"`);
   }
+  if (config.bmc && config.zookeeper.daemonUser === undefined) {
+    // The BMC password can power any node off: it is stored readable by the daemons' identity
+    // alone, never by the cluster identity the CLI and API share.
+    throw new PvcError('bad-input', `invalid pvcd config ${source}: bmc needs zookeeper.daemonUser (with daemonPassword or daemonPasswordFile): the bmc password is stored readable by the daemons' own zookeeper identity only, never by the cli's`);
+  }
   checkSelfFenceBound(config, source);
   const runnableStopTimeoutMs = runnableStopBudget(config, source);
   const password = config.zookeeper.password ?? readPasswordFile(config.zookeeper.passwordFile as string, source, 'passwordFile');

@@ -25,15 +25,15 @@ export function bmcFromConfig(config: PvcdConfig): Bmc | null {
 
 /**
  * Writes /nodes/<node>/bmc (host, port, user) and /nodes/<node>/bmc-secret (the password, under
- * the daemon-only ACL when this pvcd has a daemon identity) when the config has a BMC and they
- * differ; logs host and port only. The password is written first, so the fencer never finds
- * the public part without it.
+ * the daemon-only ACL) when the config has a BMC and they differ; logs host and port only. The
+ * password is written first, so the fencer never finds the public part without it.
  */
 export async function publishBmc(store: ZkStore, layout: ZkLayout, config: PvcdConfig, log: Logger): Promise<void> {
   const bmc = bmcFromConfig(config);
   if (!bmc) return;
-  // pvcd's store holds the daemon identity exactly when its config names one (runtime/pvcd.ts).
-  const acl = config.zookeeper.daemonUser === undefined ? 'cluster' : 'daemon';
+  // A config with a bmc always names the daemon identity (config.ts refuses one without), and
+  // pvcd's store holds it exactly then (runtime/pvcd.ts).
+  const acl: NodeAcl = 'daemon';
   await publishBmcSecret(store, layout.nodeBmcSecret(config.node), bmc.password, acl);
   const shown = { host: bmc.host, port: bmc.port, username: bmc.username };
   await store.update(layout.nodeBmc(config.node), (current) =>

@@ -23,7 +23,11 @@ export interface PvcdSpec {
   hosts: string;
   user: string;
   password: string;
-  /** pvcd's own ZooKeeper identity (zookeeper.daemonUser/daemonPassword); absent: none. */
+  /**
+   * pvcd's own ZooKeeper identity (zookeeper.daemonUser/daemonPassword); absent:
+   * DEFAULT_DAEMON_USER with a password derived from the cluster password, the same for every
+   * pvcd of the cluster (a node with a `bmc` needs one, and a primary needs it to read them).
+   */
   daemonAuth?: { user: string; password: string };
   sessionTimeoutMs?: number;
   keepaliveIntervalMs?: number;
@@ -48,7 +52,15 @@ export interface PvcdProcess {
   journalPath: string | null;
 }
 
+/** The daemon identity of the pvcds of test and local clusters (see PvcdSpec.daemonAuth). */
+export const DEFAULT_DAEMON_USER = 'pvcd-daemons';
+
+function daemonAuthOf(spec: PvcdSpec): { user: string; password: string } {
+  return spec.daemonAuth ?? { user: DEFAULT_DAEMON_USER, password: `${spec.password}-daemons` };
+}
+
 export function pvcdConfigDoc(spec: PvcdSpec): Record<string, unknown> {
+  const daemonAuth = daemonAuthOf(spec);
   const journalPath = spec.journal && spec.role === 'coordinator' ? path.join(spec.dir, `${spec.node}.journal.jsonl`) : null;
   const runnables = spec.role === 'coordinator' ? [...(journalPath ? ['primary-journal'] : []), ...(spec.runnables ?? [])] : [];
   return {
@@ -59,7 +71,8 @@ export function pvcdConfigDoc(spec: PvcdSpec): Record<string, unknown> {
       hosts: spec.hosts,
       user: spec.user,
       password: spec.password,
-      ...(spec.daemonAuth ? { daemonUser: spec.daemonAuth.user, daemonPassword: spec.daemonAuth.password } : {}),
+      daemonUser: daemonAuth.user,
+      daemonPassword: daemonAuth.password,
     },
     timeouts: {
       ...(spec.sessionTimeoutMs ? { sessionTimeoutMs: spec.sessionTimeoutMs } : {}),

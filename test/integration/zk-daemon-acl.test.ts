@@ -35,8 +35,8 @@ function capturedLog(): { log: Logger; text: () => string } {
   return { log: pino({ level: 'debug' }, sink), text: () => lines.join('') };
 }
 
-function config(cluster: string, password: string, withDaemon: boolean): PvcdConfig {
-  const zookeeper = { hosts, user: testAuth.user, password: testAuth.password, ...(withDaemon ? { daemonUser: daemonAuth.user, daemonPassword: daemonAuth.password } : {}) };
+function config(cluster: string, password: string): PvcdConfig {
+  const zookeeper = { hosts, user: testAuth.user, password: testAuth.password, daemonUser: daemonAuth.user, daemonPassword: daemonAuth.password };
   return validateConfig({ cluster, node: NODE, role: 'coordinator', zookeeper, bmc: { ...BMC, password } }, 'test');
 }
 
@@ -68,7 +68,7 @@ describe('BMC password under the daemon-only ACL', () => {
   it('is readable by the daemon identity only; host, port and user stay public', async () => {
     const { cli, daemon, layout, cluster } = await freshCluster('bmc-acl');
     const { log, text } = capturedLog();
-    await publishBmc(daemon, layout, config(cluster, 'bmc-pw-1', true), log);
+    await publishBmc(daemon, layout, config(cluster, 'bmc-pw-1'), log);
     expect(text()).not.toContain('bmc-pw-1');
 
     expect((await cli.get(layout.nodeBmc(NODE)))?.value).toEqual(BMC);
@@ -84,32 +84,23 @@ describe('BMC password under the daemon-only ACL', () => {
     expect(await cli.removeIfPresent(layout.nodeBmcSecret(NODE))).toBe(true);
   });
 
-  it('without a daemon identity keeps the single cluster ACL', async () => {
-    const { cli, layout, cluster } = await freshCluster('bmc-acl-off');
-    const pvcd = await connectStore(hosts);
-    await publishBmc(pvcd, layout, config(cluster, 'bmc-pw-2', false), capturedLog().log);
-    expect((await cli.get(layout.nodeBmcSecret(NODE)))?.value).toEqual({ password: 'bmc-pw-2' });
-    expect(await readBmcTarget(cli, layout, NODE)).toEqual({ kind: 'found', bmc: { ...BMC, password: 'bmc-pw-2' } });
-  });
-
-  it('follows the config when the daemon identity is added, then dropped', async () => {
-    const { cli, daemon, layout, cluster } = await freshCluster('bmc-acl-switch');
-    await publishBmc(cli, layout, config(cluster, 'bmc-pw-3', false), capturedLog().log);
+  it('moves a secret an older pvcd wrote under the cluster ACL under the daemon ACL', async () => {
+    const { cli, daemon, layout, cluster } = await freshCluster('bmc-acl-upgrade');
+    await cli.create(layout.nodeBmcSecret(NODE), { password: 'bmc-pw-3' });
     expect((await cli.get(layout.nodeBmcSecret(NODE)))?.value.password).toBe('bmc-pw-3');
-
-    await publishBmc(daemon, layout, config(cluster, 'bmc-pw-3', true), capturedLog().log);
+    await publishBmc(daemon, layout, config(cluster, 'bmc-pw-3'), capturedLog().log);
     expect(await refusal(cli.get(layout.nodeBmcSecret(NODE)))).toBe('not-authorized');
     expect((await daemon.get(layout.nodeBmcSecret(NODE)))?.value.password).toBe('bmc-pw-3');
-
-    await publishBmc(cli, layout, config(cluster, 'bmc-pw-4', false), capturedLog().log);
-    expect((await cli.get(layout.nodeBmcSecret(NODE)))?.value.password).toBe('bmc-pw-4');
+    await publishBmc(daemon, layout, config(cluster, 'bmc-pw-4'), capturedLog().log);
+    expect(await refusal(cli.get(layout.nodeBmcSecret(NODE)))).toBe('not-authorized');
+    expect((await daemon.get(layout.nodeBmcSecret(NODE)))?.value.password).toBe('bmc-pw-4');
   });
 
   it('drops the password an older pvcd left in the public document', async () => {
     const { cli, daemon, layout, cluster } = await freshCluster('bmc-acl-legacy');
     await cli.create(layout.nodeBmc(NODE), { ...BMC, password: 'old-pw' });
     expect(await readBmcTarget(daemon, layout, NODE)).toEqual({ kind: 'found', bmc: { ...BMC, password: 'old-pw' } });
-    await publishBmc(daemon, layout, config(cluster, 'bmc-pw-5', true), capturedLog().log);
+    await publishBmc(daemon, layout, config(cluster, 'bmc-pw-5'), capturedLog().log);
     expect((await cli.get(layout.nodeBmc(NODE)))?.value).toEqual(BMC);
     expect(await readBmcTarget(daemon, layout, NODE)).toEqual({ kind: 'found', bmc: { ...BMC, password: 'bmc-pw-5' } });
   });
@@ -127,7 +118,7 @@ describe('pvcd config: the daemon identity', () => {
     return 'valid';
   };
 
-  it('is optional, and resolved when given', () => {
+  it('is optional without a bmc, and resolved when given', () => {
     expect(validateConfig({ ...base, zookeeper: zk }, 'test.yaml').zookeeper.daemonPassword).toBeUndefined();
     expect(validateConfig({ ...base, zookeeper: { ...zk, daemonUser: 'pvcd', daemonPassword: 'dp' } }, 'test.yaml').zookeeper.daemonPassword).toBe('dp');
   });
@@ -140,5 +131,12 @@ describe('pvcd config: the daemon identity', () => {
     expect(wrongType).toMatch(/zookeeper\.daemonPassword/);
     expect(wrongType).not.toContain('12345678');
     expect(problem({ ...zk, daemonUser: 'pvcd', daemonPasswordFile: '/nonexistent/pvc-daemon-pw' })).toMatch(/cannot read zookeeper\.daemonPasswordFile/);
+  });
+
+  it('is required with a bmc: its password must never be readable by the cli', () => {
+    const withBmc = (zookeeper: Record<string, unknown>) => () => validateConfig({ ...base, zookeeper, bmc: { ...BMC, password: 'bmc-secret-6' } }, 'test.yaml');
+    expect(withBmc(zk)).toThrow(/invalid pvcd config test\.yaml: bmc needs zookeeper\.daemonUser/);
+    expect(withBmc(zk)).not.toThrow(/bmc-secret-6/);
+    expect(withBmc({ ...zk, daemonUser: 'pvcd', daemonPassword: 'dp' })().bmc?.host).toBe(BMC.host);
   });
 });

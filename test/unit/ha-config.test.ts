@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../daemon/config.ts';
 import { bmcFromConfig, selfFenceBoundMs } from '../../daemon/runtime/ha-node.ts';
 
-const base = { cluster: 'c1', node: 'n1', role: 'hypervisor', zookeeper: { hosts: '127.0.0.1:2181', user: 'pvc', password: 'x' } };
+/** A bmc needs the daemons' own identity (its password is readable by it alone). */
+const base = { cluster: 'c1', node: 'n1', role: 'hypervisor', zookeeper: { hosts: '127.0.0.1:2181', user: 'pvc', password: 'x', daemonUser: 'pvcd', daemonPassword: 'd' } };
 const hypervisor = { driver: 'sim', uri: 'http://127.0.0.1:1', consoleLogDir: '/tmp' };
 
 describe('ha config', () => {
