@@ -1,7 +1,7 @@
 // How the storage commands look in table format. json and yaml show the same data as it is.
-import type { PoolView, StorageStatusView, VolumeInfoView, VolumeView } from '../common/client/storage-views.ts';
+import type { PoolView, SnapshotView, StorageStatusView, VolumeInfoView, VolumeView } from '../common/client/storage-views.ts';
 import { formatSize } from '../common/storage/size.ts';
-import type { OsdStatus, SnapshotSpec } from '../common/zk/schema.ts';
+import type { OsdStatus } from '../common/zk/schema.ts';
 import { formatFields, formatTable, type Column } from './output.ts';
 
 const size = (bytes: number | null | undefined): string | null => (bytes === null || bytes === undefined ? null : formatSize(bytes));
@@ -87,12 +87,15 @@ export function volumeInfoText(view: VolumeInfoView): string {
   return view.snapshots.length === 0 ? `${fields}\n\nno snapshots` : `${fields}\n\n${snapshotListTable(view.snapshots)}`;
 }
 
-export function snapshotListTable(snapshots: readonly SnapshotSpec[]): string {
+/** PROTECTED is what pvc recorded; CEPH SIZE and IN CEPH are what the last refresh found. */
+export function snapshotListTable(snapshots: readonly SnapshotView[]): string {
   if (snapshots.length === 0) return 'no snapshots';
   return formatTable(
     [
-      { header: 'SNAPSHOT', value: (s: SnapshotSpec) => s.name },
+      { header: 'SNAPSHOT', value: (s: SnapshotView) => s.name },
       { header: 'PROTECTED', value: (s) => s.protected },
+      { header: 'CEPH SIZE', value: (s) => (s.status?.inCeph ? formatSize(s.status.sizeBytes) : null), align: 'right' },
+      { header: 'IN CEPH', value: (s) => (s.status ? s.status.inCeph : null) },
     ],
     snapshots,
   );

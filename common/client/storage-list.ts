@@ -3,12 +3,12 @@
 // work without Ceph access.
 import { PvcError } from '../errors.ts';
 import type { VolumeRef } from '../storage/refs.ts';
-import type { OsdStatus, SnapshotSpec } from '../zk/schema.ts';
+import type { OsdStatus } from '../zk/schema.ts';
 import { readAllPools, readAllVolumes, readSnapshots, mustReadPool, mustReadVolume, readStorageNames } from './storage-read.ts';
 import { readStorageSettings } from './storage-settings.ts';
 import type { StorageReadTarget } from './storage-target.ts';
 import { readVolumeUsers } from './storage-usage.ts';
-import { osdViews, poolView, volumeInfoView, volumeView, type PoolView, type StorageStatusView, type VolumeInfoView, type VolumeView } from './storage-views.ts';
+import { osdViews, poolView, snapshotView, volumeInfoView, volumeView, type PoolView, type SnapshotView, type StorageStatusView, type VolumeInfoView, type VolumeView } from './storage-views.ts';
 
 export async function storageStatus(target: StorageReadTarget): Promise<StorageStatusView> {
   const { store, layout } = target;
@@ -32,12 +32,12 @@ export async function listVolumes(target: StorageReadTarget, filter: { pool?: st
 export async function volumeInfo(target: StorageReadTarget, ref: VolumeRef): Promise<VolumeInfoView> {
   const volume = await mustReadVolume(target, ref);
   const [users, snapshots, all] = await Promise.all([readVolumeUsers(target), readSnapshots(target, ref), readAllVolumes(target)]);
-  return volumeInfoView(volume, users, snapshots.map((s) => s.value), all);
+  return volumeInfoView(volume, users, snapshots, all);
 }
 
-export async function listSnapshots(target: StorageReadTarget, ref: VolumeRef): Promise<SnapshotSpec[]> {
+export async function listSnapshots(target: StorageReadTarget, ref: VolumeRef): Promise<SnapshotView[]> {
   await mustReadVolume(target, ref);
-  return (await readSnapshots(target, ref)).map((s) => s.value);
+  return (await readSnapshots(target, ref)).map(snapshotView);
 }
 
 export async function listOsds(target: StorageReadTarget): Promise<OsdStatus[]> {

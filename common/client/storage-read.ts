@@ -3,7 +3,7 @@
 // volumes cost a few round trips' worth of time.
 import { PvcError } from '../errors.ts';
 import { snapshotRefText, volumeRefText, type SnapshotRef, type VolumeRef } from '../storage/refs.ts';
-import { isValidStorageName, type PoolSpec, type PoolStatus, type SnapshotSpec, type VolumeSpec, type VolumeStatus, type ZRef } from '../zk/schema.ts';
+import { isValidStorageName, type PoolSpec, type PoolStatus, type SnapshotSpec, type SnapshotStatus, type VolumeSpec, type VolumeStatus, type ZRef } from '../zk/schema.ts';
 import type { Versioned } from '../zk/store.ts';
 import type { StorageReadTarget } from './storage-target.ts';
 
@@ -18,6 +18,11 @@ export interface PoolFacts {
 export interface VolumeFacts {
   spec: Versioned<VolumeSpec>;
   status: VolumeStatus | null;
+}
+
+export interface SnapshotFacts {
+  spec: Versioned<SnapshotSpec>;
+  status: SnapshotStatus | null;
 }
 
 /** The child names of a storage folder, each checked against the storage name rule, sorted. */
@@ -73,11 +78,17 @@ export async function readAllVolumes(target: StorageReadTarget, pools?: readonly
   return perPool.flat().filter((v): v is VolumeFacts => v !== null);
 }
 
-export async function readSnapshots(target: StorageReadTarget, ref: VolumeRef): Promise<Array<Versioned<SnapshotSpec>>> {
-  const dir = target.layout.snapshotsDir(ref.pool, ref.volume);
-  const names = await readStorageNames(target, dir, 'snapshot');
-  const found = await Promise.all(names.map((snapshot) => target.store.get(target.layout.snapshot(ref.pool, ref.volume, snapshot))));
-  return found.filter((s): s is Versioned<SnapshotSpec> => s !== null);
+/** The volume's snapshots with their statuses, by name; one removed meanwhile is simply gone. */
+export async function readSnapshots(target: StorageReadTarget, ref: VolumeRef): Promise<SnapshotFacts[]> {
+  const { store, layout } = target;
+  const names = await readStorageNames(target, layout.snapshotsDir(ref.pool, ref.volume), 'snapshot');
+  const found = await Promise.all(
+    names.map(async (snapshot): Promise<SnapshotFacts | null> => {
+      const [spec, status] = await Promise.all([store.get(layout.snapshot(ref.pool, ref.volume, snapshot)), store.get(layout.snapshotStatus(ref.pool, ref.volume, snapshot))]);
+      return spec ? { spec, status: status?.value ?? null } : null;
+    }),
+  );
+  return found.filter((s): s is SnapshotFacts => s !== null);
 }
 
 export async function mustReadSnapshot(target: StorageReadTarget, ref: SnapshotRef): Promise<Versioned<SnapshotSpec>> {

@@ -8,6 +8,7 @@ import { assertStorageName, type SnapshotSpec } from '../zk/schema.ts';
 import { SKIP, isZkError } from '../zk/store.ts';
 import { mustReadSnapshot, mustReadVolume } from './storage-read.ts';
 import { cephErrorKind, cephFailed, cephStep, notRecorded, type StorageTarget } from './storage-target.ts';
+import { removeTree, snapshotTree } from './storage-tree.ts';
 import { listForMessage } from './storage-usage.ts';
 
 function cephRef(ref: SnapshotRef): { pool: string; image: string; snapshot: string } {
@@ -42,18 +43,21 @@ export async function addSnapshot(target: StorageTarget, ref: SnapshotRef): Prom
 }
 
 export async function removeSnapshot(target: StorageTarget, ref: SnapshotRef): Promise<void> {
-  const { store, layout, ceph } = target;
+  const { ceph } = target;
   const spec = await mustReadSnapshot(target, ref);
   const what = `cannot remove snapshot ${snapshotRefText(ref)}`;
-  const clones = await clonesOf(target, ref, what);
-  if (clones.length > 0) throw new PvcError('refused', `${what}: it has clones (${listForMessage(clones)}); remove those first`);
   const inCeph = (await cephStep(what, () => ceph.listSnapshots(ref.pool, ref.volume))).find((s) => s.name === ref.snapshot);
-  if (inCeph?.protected || spec.value.protected) {
+  // A snapshot Ceph lost (IN CEPH no) has no clones and nothing to protect (rbd children would
+  // fail on it): only its spec is left to remove.
+  const clones = inCeph ? await clonesOf(target, ref, what) : [];
+  if (clones.length > 0) throw new PvcError('refused', `${what}: it has clones (${listForMessage(clones)}); remove those first`);
+  if (inCeph && (inCeph.protected || spec.value.protected)) {
     throw new PvcError('refused', `${what}: it is protected; unprotect it first (pvc storage volume snapshot unprotect ${snapshotRefText(ref)})`);
   }
   if (inCeph) await cephStep(what, () => ceph.removeSnapshot(cephRef(ref)));
   try {
-    await store.removeIfPresent(layout.snapshot(ref.pool, ref.volume, ref.snapshot));
+    // With its status (the primary's), which may be written again until the spec is gone.
+    await removeTree(target, `snapshot ${snapshotRefText(ref)}`, async () => snapshotTree(target, ref.pool, ref.volume, ref.snapshot));
   } catch (error) {
     throw notRecorded(`snapshot ${snapshotRefText(ref)} (removed from ceph)`, error);
   }

@@ -1,6 +1,7 @@
-// Removing a pool's or a volume's whole subtree (spec, status, snapshots, volumes), children
-// first, in multi-ops of at most TREE_BATCH_OPS. The subtree is listed afresh on each attempt: a
-// status the primary wrote meanwhile makes a removal fail NOT_EMPTY, and the next attempt takes it too.
+// Removing a pool's, a volume's or a snapshot's whole subtree (spec, status, snapshots, volumes),
+// children first, in multi-ops of at most TREE_BATCH_OPS. The subtree is listed afresh on each
+// attempt: a status the primary wrote meanwhile makes a removal fail NOT_EMPTY, and the next
+// attempt takes it too.
 import { PvcError } from '../errors.ts';
 import type { ZRef } from '../zk/schema.ts';
 import { isZkError } from '../zk/store.ts';
@@ -11,16 +12,21 @@ import type { StorageReadTarget } from './storage-target.ts';
 export const TREE_BATCH_OPS = 500;
 export const TREE_REMOVE_MAX_ATTEMPTS = 8;
 
-/** A volume's znodes, children first: snapshots, their folder, status, the spec. */
+/** A volume's znodes, children first: snapshots (with their statuses), their folder, status, the spec. */
 export async function volumeTree(target: StorageReadTarget, pool: string, volume: string): Promise<Array<ZRef<unknown>>> {
   const { layout } = target;
   const snapshots = await readStorageNames(target, layout.snapshotsDir(pool, volume), 'snapshot');
   return [
-    ...snapshots.map((snapshot) => layout.snapshot(pool, volume, snapshot)),
+    ...snapshots.flatMap((snapshot) => snapshotTree(target, pool, volume, snapshot)),
     layout.snapshotsDir(pool, volume),
     layout.volumeStatus(pool, volume),
     layout.volume(pool, volume),
   ];
+}
+
+/** A snapshot's znodes, children first: its status, the spec. */
+export function snapshotTree(target: StorageReadTarget, pool: string, volume: string, snapshot: string): Array<ZRef<unknown>> {
+  return [target.layout.snapshotStatus(pool, volume, snapshot), target.layout.snapshot(pool, volume, snapshot)];
 }
 
 /** A pool's znodes, children first. */

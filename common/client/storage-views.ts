@@ -1,6 +1,6 @@
 // What the storage commands show, made from stored documents. Pure: no IO.
-import type { OsdStatus, PoolSpec, PoolStatus, SnapshotSpec, StorageSettings, StorageStatus, VolumeSpec, VolumeStatus } from '../zk/schema.ts';
-import type { PoolFacts, VolumeFacts } from './storage-read.ts';
+import type { OsdStatus, PoolSpec, PoolStatus, SnapshotSpec, SnapshotStatus, StorageSettings, StorageStatus, VolumeSpec, VolumeStatus } from '../zk/schema.ts';
+import type { PoolFacts, SnapshotFacts, VolumeFacts } from './storage-read.ts';
 
 export interface PoolView extends PoolSpec {
   volumes: number;
@@ -21,8 +21,13 @@ export interface VolumeView {
   status: VolumeStatus | null;
 }
 
+export interface SnapshotView extends SnapshotSpec {
+  /** Null until the primary has refreshed the snapshot's status. */
+  status: SnapshotStatus | null;
+}
+
 export interface VolumeInfoView extends VolumeView {
-  snapshots: SnapshotSpec[];
+  snapshots: SnapshotView[];
   /** Volumes pvc manages that are clones of one of its snapshots. */
   clones: string[];
 }
@@ -54,13 +59,17 @@ export function volumeView(volume: VolumeFacts, users: ReadonlyMap<string, strin
   return { pool: spec.pool, name: spec.name, sizeBytes: spec.sizeBytes, parent: parentText(spec), usedBy: users.get(`${spec.pool}/${spec.name}`) ?? [], status: volume.status };
 }
 
-export function volumeInfoView(volume: VolumeFacts, users: ReadonlyMap<string, string[]>, snapshots: SnapshotSpec[], all: readonly VolumeFacts[]): VolumeInfoView {
+export function snapshotView(snapshot: SnapshotFacts): SnapshotView {
+  return { ...snapshot.spec.value, status: snapshot.status };
+}
+
+export function volumeInfoView(volume: VolumeFacts, users: ReadonlyMap<string, string[]>, snapshots: readonly SnapshotFacts[], all: readonly VolumeFacts[]): VolumeInfoView {
   const spec = volume.spec.value;
   const clones = all
     .filter((v) => v.spec.value.parent?.pool === spec.pool && v.spec.value.parent.volume === spec.name)
     .map((v) => `${v.spec.value.pool}/${v.spec.value.name} (of @${v.spec.value.parent?.snapshot})`)
     .sort();
-  return { ...volumeView(volume, users), snapshots, clones };
+  return { ...volumeView(volume, users), snapshots: snapshots.map(snapshotView), clones };
 }
 
 export function osdViews(osds: OsdStatus[]): OsdStatus[] {

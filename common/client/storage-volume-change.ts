@@ -71,8 +71,12 @@ async function moveSpecs(target: StorageTarget, ref: VolumeRef, newName: string)
     const [facts, snapshots, all] = await Promise.all([mustReadVolume(target, ref), readSnapshots(target, ref), readAllVolumes(target)]);
     const moved: VolumeSpec = { ...facts.spec.value, name: newName };
     const tx = store.transaction().create(layout.volume(ref.pool, newName), moved).create(layout.snapshotsDir(ref.pool, newName), {});
-    for (const snapshot of snapshots) tx.create(layout.snapshot(ref.pool, newName, snapshot.value.name), snapshot.value);
-    for (const snapshot of snapshots) tx.remove(layout.snapshot(ref.pool, ref.volume, snapshot.value.name), snapshot.version);
+    for (const { spec } of snapshots) tx.create(layout.snapshot(ref.pool, newName, spec.value.name), spec.value);
+    // Statuses are not moved: the next refresh writes them under the new name, as the volume's.
+    for (const { spec, status } of snapshots) {
+      if (status) tx.remove(layout.snapshotStatus(ref.pool, ref.volume, spec.value.name));
+      tx.remove(layout.snapshot(ref.pool, ref.volume, spec.value.name), spec.version);
+    }
     tx.remove(layout.snapshotsDir(ref.pool, ref.volume));
     if (facts.status) tx.remove(layout.volumeStatus(ref.pool, ref.volume));
     tx.remove(layout.volume(ref.pool, ref.volume), facts.spec.version);

@@ -241,6 +241,9 @@ export class ZkLayout {
   snapshot(pool: string, volume: string, name: string): ZRef<storage.SnapshotSpec> {
     return ref(`${this.snapshotsDir(pool, volume).path}/${storage.assertStorageName('snapshot', name)}`, storage.SnapshotSpecDoc);
   }
+  snapshotStatus(pool: string, volume: string, name: string): ZRef<storage.SnapshotStatus> {
+    return ref(`${this.snapshot(pool, volume, name).path}/status`, storage.SnapshotStatusDoc);
+  }
   osdsDir(): ZRef<Dir> { return ref(`${this.root}/storage/osds`, DirDoc); }
   osd(id: number): ZRef<storage.OsdStatus> { return ref(`${this.osdsDir().path}/${osdIdSegment(id)}`, storage.OsdStatusDoc); }
   reservationsDir(): ZRef<Dir> { return ref(`${this.root}/storage/reservations`, DirDoc); }
@@ -357,6 +360,7 @@ export const SCHEMA_DESCRIPTION: ReadonlyArray<{ path: string; kind: ZnodeKind; 
   { path: '/pvc/<cluster>/storage/pools/<pool>/volumes/<volume>/status', kind: 'persistent', writer: 'the primary (storage-status)', holds: 'VolumeStatus' },
   { path: '/pvc/<cluster>/storage/pools/<pool>/volumes/<volume>/snapshots', kind: 'persistent', writer: 'clients, with the volume', holds: '{}' },
   { path: '/pvc/<cluster>/storage/pools/<pool>/volumes/<volume>/snapshots/<snapshot>', kind: 'persistent', writer: 'clients (snapshot add, protect, unprotect, remove; clone protects) after ceph did it', holds: 'SnapshotSpec' },
+  { path: '/pvc/<cluster>/storage/pools/<pool>/volumes/<volume>/snapshots/<snapshot>/status', kind: 'persistent', writer: 'the primary (storage-status)', holds: 'SnapshotStatus' },
   { path: '/pvc/<cluster>/storage/osds', kind: 'persistent', writer: 'pvcd migrations (migration 3)', holds: '{}' },
   { path: '/pvc/<cluster>/storage/osds/<osd>', kind: 'persistent', writer: 'the primary (storage-status)', holds: 'OsdStatus' },
   { path: '/pvc/<cluster>/storage/reservations', kind: 'persistent', writer: 'pvcd migrations (migration 3)', holds: '{}' },

@@ -97,6 +97,17 @@ export const SnapshotSpecDoc = z.strictObject({
 });
 export type SnapshotSpec = z.infer<typeof SnapshotSpecDoc>;
 
+/** What RBD reports for a snapshot (rbd ls -l, which lists each image's snapshots after it). */
+export const SnapshotStatusDoc = z.strictObject({
+  /** False: pvc has a spec but Ceph has no such snapshot (or no such image). The other fields are then zero and false. */
+  inCeph: z.boolean(),
+  /** The image's size when the snapshot was taken. */
+  sizeBytes: bytes,
+  /** Protected in Ceph, whatever the spec says. */
+  protected: z.boolean(),
+});
+export type SnapshotStatus = z.infer<typeof SnapshotStatusDoc>;
+
 /** One OSD as Ceph reports it (ceph osd df); OSDs are only observed, never specified. */
 export const OsdStatusDoc = z.strictObject({
   id: z.number().int().nonnegative(),

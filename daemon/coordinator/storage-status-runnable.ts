@@ -1,5 +1,6 @@
 // Storage status, a primary runnable: every intervalMs it asks Ceph for the cluster's health,
-// pools, usage, OSDs and the images of the pools pvc manages, plans the status documents
+// pools, usage, OSDs and the images of the pools pvc manages (one `rbd ls -l` per pool, which
+// names each image's snapshots as well: no call per volume), plans the status documents
 // (reconcile/storage-status-plan.ts) and writes those that changed. Statuses carry no timestamp
 // (only /storage/status does), so a quiet cluster costs one write per refresh.
 //
@@ -8,10 +9,10 @@
 // is not doubled; its late answer is dropped). Before writing it checks that it may still act as
 // primary, and stop() waits only for writes in flight, never for Ceph.
 import { errorMessage } from '../../common/errors.ts';
-import { readAllPools, readAllVolumes } from '../../common/client/storage-read.ts';
+import { readAllPools, readAllVolumes, readStorageNames } from '../../common/client/storage-read.ts';
 import type { OsdStatus, ZkLayout, ZRef } from '../../common/zk/schema.ts';
 import { isZkError, type ZkStore } from '../../common/zk/store.ts';
-import type { CephDriver, VolumeInfo } from '../drivers/ceph/port.ts';
+import type { CephDriver, ListedVolume } from '../drivers/ceph/port.ts';
 import { failedRefresh, planStorageStatus, type CephFacts, type ManagedSpecs } from '../reconcile/storage-status-plan.ts';
 import type { PrimaryContext, Runnable } from './runnables.ts';
 
@@ -84,6 +85,7 @@ export class StorageStatusRunnable implements Runnable {
         await Promise.all([
           ...plan.pools.map((p) => this.putIfChanged(layout.poolStatus(p.pool), p.status)),
           ...plan.volumes.map((v) => this.putIfChanged(layout.volumeStatus(v.pool, v.volume), v.status)),
+          ...plan.snapshots.map((s) => this.putIfChanged(layout.snapshotStatus(s.pool, s.volume, s.snapshot), s.status)),
           this.writeOsds(plan.osds),
         ]);
         await this.putIfChanged(layout.storageStatus(), plan.storage);
@@ -98,7 +100,10 @@ export class StorageStatusRunnable implements Runnable {
   private async readSpecs(): Promise<ManagedSpecs> {
     const pools = (await readAllPools(this.deps)).map((p) => p.spec.value.name);
     const volumes = (await readAllVolumes(this.deps, pools)).map((v) => ({ pool: v.spec.value.pool, volume: v.spec.value.name }));
-    return { pools, volumes };
+    const perVolume = await Promise.all(
+      volumes.map(async (v) => (await readStorageNames(this.deps, this.deps.layout.snapshotsDir(v.pool, v.volume), 'snapshot')).map((snapshot) => ({ ...v, snapshot }))),
+    );
+    return { pools, volumes, snapshots: perVolume.flat() };
   }
 
   /** Ceph's facts within refreshTimeoutMs; a late answer is dropped, and no refresh starts until it came. */
@@ -124,7 +129,7 @@ export class StorageStatusRunnable implements Runnable {
     const [status, pools, usage, osds] = await Promise.all([ceph.status(), ceph.listPools(), ceph.poolUsage(), ceph.listOsds()]);
     const inCeph = new Set(pools.map((p) => p.name));
     const present = specs.pools.filter((pool) => inCeph.has(pool));
-    const lists = await Promise.all(present.map(async (pool): Promise<[string, VolumeInfo[]]> => [pool, await ceph.listVolumes(pool)]));
+    const lists = await Promise.all(present.map(async (pool): Promise<[string, ListedVolume[]]> => [pool, await ceph.listVolumes(pool)]));
     return { status, pools, usage, osds, volumesByPool: new Map(lists) };
   }
 
@@ -147,8 +152,8 @@ export class StorageStatusRunnable implements Runnable {
       if (current) await store.set(ref, value, current.version);
       else await store.create(ref, value);
     } catch (error) {
-      // The spec went (a client removed the pool or volume), or another write won: the next
-      // refresh writes what is true then.
+      // The spec went (a client removed the pool, volume or snapshot), or another write won: the
+      // next refresh writes what is true then.
       if (isZkError(error, 'NO_NODE') || isZkError(error, 'BAD_VERSION') || isZkError(error, 'NODE_EXISTS')) return;
       throw error;
     }

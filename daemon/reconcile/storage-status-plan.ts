@@ -2,27 +2,29 @@
 // Pure: the runnable (coordinator/storage-status-runnable.ts) reads, calls this, and writes only
 // the documents that differ from those stored.
 import { isValidStorageName, UNMANAGED_LIST_MAX, HEALTH_CHECK_MAX_CHARS, REFRESH_ERROR_MAX_CHARS } from '../../common/zk/schema.ts';
-import type { OsdStatus, PoolStatus, StorageStatus, VolumeStatus } from '../../common/zk/schema.ts';
-import type { CephClusterStatus, OsdInfo, PoolInfo, PoolUsage, VolumeInfo } from '../drivers/ceph/port.ts';
+import type { OsdStatus, PoolStatus, SnapshotStatus, StorageStatus, VolumeStatus } from '../../common/zk/schema.ts';
+import type { CephClusterStatus, ListedVolume, OsdInfo, PoolInfo, PoolUsage, SnapshotInfo } from '../drivers/ceph/port.ts';
 
 export interface CephFacts {
   status: CephClusterStatus;
   pools: PoolInfo[];
   usage: PoolUsage[];
   osds: OsdInfo[];
-  /** The images of each managed pool that Ceph has; pools Ceph lacks are absent. */
-  volumesByPool: ReadonlyMap<string, VolumeInfo[]>;
+  /** The images (with their snapshots) of each managed pool that Ceph has; pools Ceph lacks are absent. */
+  volumesByPool: ReadonlyMap<string, ListedVolume[]>;
 }
 
 export interface ManagedSpecs {
   pools: readonly string[];
   volumes: ReadonlyArray<{ pool: string; volume: string }>;
+  snapshots: ReadonlyArray<{ pool: string; volume: string; snapshot: string }>;
 }
 
 export interface StoragePlan {
   storage: StorageStatus;
   pools: Array<{ pool: string; status: PoolStatus }>;
   volumes: Array<{ pool: string; volume: string; status: VolumeStatus }>;
+  snapshots: Array<{ pool: string; volume: string; snapshot: string; status: SnapshotStatus }>;
   osds: OsdStatus[];
 }
 
@@ -36,9 +38,12 @@ export function planStorageStatus(facts: CephFacts, specs: ManagedSpecs, node: s
   const pools = specs.pools.map((pool) => ({ pool, status: poolStatus(poolInfo.get(pool), usage.get(pool), facts.volumesByPool.get(pool)?.length ?? 0) }));
 
   const managedVolumes = new Set(specs.volumes.map((v) => `${v.pool}/${v.volume}`));
-  const volumes = specs.volumes.map(({ pool, volume }) => {
-    const info = facts.volumesByPool.get(pool)?.find((v) => v.name === volume);
-    return { pool, volume, status: volumeStatus(info) };
+  // By pool/volume: a pool of 1,000 images is looked up once per volume and snapshot, not scanned.
+  const listed = new Map([...facts.volumesByPool].flatMap(([pool, images]) => images.map((image): [string, ListedVolume] => [`${pool}/${image.name}`, image])));
+  const volumes = specs.volumes.map(({ pool, volume }) => ({ pool, volume, status: volumeStatus(listed.get(`${pool}/${volume}`)) }));
+  const snapshots = specs.snapshots.map(({ pool, volume, snapshot }) => {
+    const info = listed.get(`${pool}/${volume}`)?.snapshots.find((s) => s.name === snapshot);
+    return { pool, volume, snapshot, status: snapshotStatus(info) };
   });
 
   // Pools pvc could manage (RBD pools with a valid name) that it does not: Ceph's own pools
@@ -71,7 +76,7 @@ export function planStorageStatus(facts: CephFacts, specs: ManagedSpecs, node: s
     node,
   };
   const osds = [...facts.osds].sort((a, b) => a.id - b.id).map((o): OsdStatus => ({ id: o.id, up: o.up, in: o.in, weight: o.weight, totalBytes: o.totalBytes, usedBytes: o.usedBytes, placementGroups: o.placementGroups }));
-  return { storage, pools, volumes, osds };
+  return { storage, pools, volumes, snapshots, osds };
 }
 
 function poolStatus(info: PoolInfo | undefined, usage: PoolUsage | undefined, images: number): PoolStatus {
@@ -90,11 +95,16 @@ function poolStatus(info: PoolInfo | undefined, usage: PoolUsage | undefined, im
   };
 }
 
-function volumeStatus(info: VolumeInfo | undefined): VolumeStatus {
+function volumeStatus(info: ListedVolume | undefined): VolumeStatus {
   if (!info) return { inCeph: false, sizeBytes: 0, parent: null, format: 0 };
   const parent = info.parent ? { pool: info.parent.pool, volume: info.parent.image, snapshot: info.parent.snapshot } : null;
   // No features: `rbd ls -l`, the one call for all images of a pool, does not list them.
   return { inCeph: true, sizeBytes: info.sizeBytes, parent, format: info.format };
+}
+
+function snapshotStatus(info: SnapshotInfo | undefined): SnapshotStatus {
+  if (!info) return { inCeph: false, sizeBytes: 0, protected: false };
+  return { inCeph: true, sizeBytes: info.sizeBytes, protected: info.protected };
 }
 
 /** The stored status after a failed refresh: the last facts kept, the error said. */

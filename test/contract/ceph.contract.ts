@@ -157,6 +157,10 @@ export function cephContract(label: string, createHarness: () => Promise<CephHar
         { name: 'gold', sizeBytes: 32 * MiB, protected: true },
         { name: 'plain', sizeBytes: 32 * MiB, protected: false },
       ]);
+      // The pool's listing carries the same snapshots (the storage refresh reads them from it).
+      const listed = await d.listVolumes(pool);
+      expect(listed.find((v) => v.name === 'v1')?.snapshots).toEqual(snaps);
+      expect(listed.find((v) => v.name === 'v3')?.snapshots).toEqual([]);
       await expectError(d.listSnapshots(pool, 'ghost'), 'not-found', `${pool}/ghost`);
       await expectError(d.protectSnapshot(snap('v1', 'ghost')), 'not-found', `${pool}/v1@ghost`);
     });

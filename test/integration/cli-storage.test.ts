@@ -2,7 +2,7 @@
 // the CLI and the test share one simulated Ceph, daemon/drivers/ceph/sim.ts) against real ZooKeeper: the pool, volume,
 // snapshot and clone lifecycle, the refusals with their exit codes (volume used by a vm, volume
 // with clones, past the fullness limit), upload/download with equal checksums, OSDs, and
-// status/util after the primary's refresh.
+// status/util and snapshot list's IN CEPH after the primary's refresh.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -70,7 +70,7 @@ describe('pool, volume, snapshot and clone lifecycle', () => {
     expect(await pvc('storage', 'volume', 'snapshot', 'add', 'vms/base@gold')).toMatchObject({ code: 0, out: 'added snapshot vms/base@gold\n' });
     expect(await pvc('storage', 'volume', 'clone', 'vms/base@gold', 'web1-disk0')).toMatchObject({ code: 0, out: 'cloned vms/base@gold to vms/web1-disk0 (protected vms/base@gold first)\n' });
     expect((await ceph.volumeInfo('vms', 'web1-disk0')).parent).toEqual({ pool: 'vms', image: 'base', snapshot: 'gold' });
-    expect(await pvcJson('storage', 'volume', 'snapshot', 'list', 'vms/base')).toEqual([{ name: 'gold', protected: true }]);
+    expect(await pvcJson('storage', 'volume', 'snapshot', 'list', 'vms/base')).toEqual([{ name: 'gold', protected: true, status: null }]);
     expect(await pvcJson('storage', 'volume', 'list', '--pool', 'vms')).toEqual([
       { pool: 'vms', name: 'base', sizeBytes: 2 * GiB, parent: null, usedBy: [], status: null },
       { pool: 'vms', name: 'web1-disk0', sizeBytes: 2 * GiB, parent: 'vms/base@gold', usedBy: [], status: null },
@@ -138,6 +138,8 @@ describe('osds, status and util', () => {
     expect((await pvc('storage', 'osd', 'in', '7')).err).toBe('pvc: cannot mark osd.7 in: ceph has no osd.7 (it has osd.0)\n');
 
     expect(await pvcJson('storage', 'osd', 'list')).toEqual([]);
+    expect(await pvc('storage', 'volume', 'snapshot', 'add', 'images/disk@s1')).toMatchObject({ code: 0 });
+    expect((await pvc('storage', 'volume', 'snapshot', 'list', 'images/disk')).out.split('\n')[1]).toMatch(/^s1 +no +- +-$/);
     const runnable = new StorageStatusRunnable({ store, layout, ceph, intervalMs: 60_000, refreshTimeoutMs: 10_000 });
     await runnable.start({ node: 'c1', stillPrimary: () => true, log: pino({ level: 'silent' }) });
     try {
@@ -146,6 +148,7 @@ describe('osds, status and util', () => {
       await runnable.stop();
     }
     expect(await pvcJson('storage', 'osd', 'list')).toMatchObject([{ id: 0, up: true, in: true, totalBytes: 100 * GiB }]);
+    expect((await pvc('storage', 'volume', 'snapshot', 'list', 'images/disk')).out.split('\n')[1]).toMatch(/^s1 +no +\d+(\.\d+)? MiB +yes$/);
     const status = await pvc('storage', 'status');
     expect(status.code).toBe(0);
     expect(status.out).toContain('ceph health         HEALTH_OK');

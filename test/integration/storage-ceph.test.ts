@@ -123,7 +123,7 @@ describe('on real ceph', () => {
     await ok('storage', 'volume', 'snapshot', 'rollback', `${pool}/base@gold`, '--yes');
     await ok('storage', 'volume', 'rename', `${pool}/base`, 'golden');
     expect((await ceph.listVolumes(pool)).map((v) => v.name)).toEqual(['golden']);
-    expect(JSON.parse(await ok('storage', 'volume', 'snapshot', 'list', `${pool}/golden`, '--format', 'json'))).toEqual([{ name: 'gold', protected: false }]);
+    expect(JSON.parse(await ok('storage', 'volume', 'snapshot', 'list', `${pool}/golden`, '--format', 'json'))).toEqual([{ name: 'gold', protected: false, status: null }]);
   }, TEST_TIMEOUT_MS);
 
   it('uploads and downloads the same bytes, raw and from qcow2', async () => {
@@ -175,6 +175,7 @@ describe('on real ceph', () => {
     expect(status?.ceph?.osds).toMatchObject({ total: 1, up: 1, in: 1 });
     expect(status?.unmanaged.volumes).toContain(`${pool}/stray`);
     expect((await store.get(layout.volumeStatus(pool, 'golden')))?.value).toEqual({ inCeph: true, sizeBytes: 64 * MiB, parent: null, format: 2 });
+    expect((await store.get(layout.snapshotStatus(pool, 'golden', 'gold')))?.value).toEqual({ inCeph: true, sizeBytes: 64 * MiB, protected: false });
     expect((await store.get(layout.poolStatus(pool)))?.value).toMatchObject({ inCeph: true, pgNum: 8, size: 1, images: 4 });
     const osds = JSON.parse(await ok('storage', 'osd', 'list', '--format', 'json')) as Array<{ id: number; up: boolean }>;
     expect(osds).toMatchObject([{ id: 0, up: true, in: true }]);

@@ -1,16 +1,17 @@
 // The storage client library against real ZooKeeper (the shared ensemble) and the simulated
 // Ceph (daemon/drivers/ceph/sim.ts): what a refusal leaves unchanged, the reservations that keep racing writes under the
 // fullness limit, specs kept in step with Ceph (rename with clones, removal of a half-removed
-// volume), migration 3, and the primary's status refresh (statuses, unmanaged images, no
-// rewrites of unchanged documents, a Ceph that does not answer).
+// volume), migration 3, and the primary's status refresh (statuses of pools, volumes and
+// snapshots, unmanaged images, no rewrites of unchanged documents, a Ceph that does not answer).
+// Snapshot statuses do not keep a snapshot's removal or its volume's rename from going through.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { addPool, removePool } from '../../common/client/storage-pools.ts';
-import { listVolumes, volumeInfo } from '../../common/client/storage-list.ts';
-import { addSnapshot, setSnapshotProtected } from '../../common/client/storage-snapshots.ts';
+import { listSnapshots, listVolumes, volumeInfo } from '../../common/client/storage-list.ts';
+import { addSnapshot, removeSnapshot, setSnapshotProtected } from '../../common/client/storage-snapshots.ts';
 import type { StorageTarget } from '../../common/client/storage-target.ts';
 import { downloadVolume, uploadVolume } from '../../common/client/storage-transfer.ts';
 import { addVolume, cloneVolume } from '../../common/client/storage-volume-add.ts';
@@ -157,7 +158,7 @@ describe('specs follow ceph', () => {
       'cannot unprotect snapshot vms/base@gold: it has clones (vms/c1), which need it; remove those first',
     );
     await renameVolume(target, { pool: 'vms', volume: 'base' }, 'golden');
-    expect((await volumeInfo(target, { pool: 'vms', volume: 'golden' })).snapshots).toEqual([{ name: 'gold', protected: true }]);
+    expect((await volumeInfo(target, { pool: 'vms', volume: 'golden' })).snapshots).toEqual([{ name: 'gold', protected: true, status: null }]);
     expect((await listVolumes(target)).map((v) => [v.name, v.parent])).toEqual([
       ['c1', 'vms/golden@gold'],
       ['golden', null],
@@ -199,12 +200,19 @@ describe('status refresh', () => {
   const log = pino({ level: 'silent' });
   const context = { node: 'c1', stillPrimary: () => true, log };
 
-  it('records statuses and unmanaged images, rewriting nothing that did not change', async () => {
+  it('records statuses (pools, volumes, snapshots) and unmanaged images, rewriting nothing that did not change', async () => {
     // A hung call gives up after 1 s here (the runnable's own bound below is 200 ms).
     ceph = new SimCeph({ timeouts: { queryMs: 1_000 } });
     target = { store, layout, ceph };
     await addPool(target, 'vms', { size: 1 });
     await addVolume(target, { pool: 'vms', volume: 'd0' }, GiB);
+    await addSnapshot(target, { pool: 'vms', volume: 'd0', snapshot: 's1' });
+    await setSnapshotProtected(target, { pool: 'vms', volume: 'd0', snapshot: 's1' }, true);
+    // A protected snapshot pvc recorded that Ceph lost (unprotected and removed behind pvc's back).
+    await addSnapshot(target, { pool: 'vms', volume: 'd0', snapshot: 'lost' });
+    await setSnapshotProtected(target, { pool: 'vms', volume: 'd0', snapshot: 'lost' }, true);
+    await ceph.unprotectSnapshot({ pool: 'vms', image: 'd0', snapshot: 'lost' });
+    await ceph.removeSnapshot({ pool: 'vms', image: 'd0', snapshot: 'lost' });
     await ceph.createVolume('vms', 'stray', GiB);
     await ceph.createPool('outside', { pgNum: 8, size: 1, minSize: 1 });
     const runnable = new StorageStatusRunnable({ store, layout, ceph, intervalMs: 60_000, refreshTimeoutMs: 5_000 });
@@ -218,8 +226,25 @@ describe('status refresh', () => {
       expect(volume?.value).toEqual({ inCeph: true, sizeBytes: GiB, parent: null, format: 2 });
       expect((await store.get(layout.poolStatus('vms')))?.value).toMatchObject({ inCeph: true, images: 2 });
       expect((await store.get(layout.osd(0)))?.value).toMatchObject({ id: 0, up: true, in: true });
+      const s1 = await store.get(layout.snapshotStatus('vms', 'd0', 's1'));
+      expect(s1?.value).toEqual({ inCeph: true, sizeBytes: GiB, protected: true });
+      expect((await store.get(layout.snapshotStatus('vms', 'd0', 'lost')))?.value).toEqual({ inCeph: false, sizeBytes: 0, protected: false });
+      expect((await listSnapshots(target, { pool: 'vms', volume: 'd0' })).map((s) => [s.name, s.status?.inCeph])).toEqual([
+        ['lost', false],
+        ['s1', true],
+      ]);
       await runnable.refresh();
       expect((await store.get(layout.volumeStatus('vms', 'd0')))?.version).toBe(volume?.version);
+      expect((await store.get(layout.snapshotStatus('vms', 'd0', 's1')))?.version).toBe(s1?.version);
+
+      // Statuses go with their snapshot (one Ceph lost can be removed: nothing in Ceph protects
+      // it), and a rename leaves the next refresh to write them anew.
+      await removeSnapshot(target, { pool: 'vms', volume: 'd0', snapshot: 'lost' });
+      expect(await store.stat(layout.snapshot('vms', 'd0', 'lost'))).toBeNull();
+      await renameVolume(target, { pool: 'vms', volume: 'd0' }, 'd1');
+      expect(await store.stat(layout.snapshotStatus('vms', 'd1', 's1'))).toBeNull();
+      await runnable.refresh();
+      expect((await store.get(layout.snapshotStatus('vms', 'd1', 's1')))?.value).toEqual({ inCeph: true, sizeBytes: GiB, protected: true });
 
       // A Ceph that does not answer: the error is recorded, the last facts kept.
       ceph.faults.hangNext(1);

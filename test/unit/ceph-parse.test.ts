@@ -96,13 +96,30 @@ describe('rbd images and snapshots', () => {
     expect(parseImageInfo(fixture('rbd-info-clone.json'), 'fx')).toMatchObject({ name: 'vm1-disk0', parent: { pool: 'fx', image: 'base', snapshot: 'gold' } });
   });
 
-  it('reads rbd ls -l: images only (snapshot rows left out), parents, no features', () => {
+  it('reads rbd ls -l: images with their snapshots (size, protection), parents, no features', () => {
     expect(parseLsLong(fixture('rbd-ls-l.json'), 'fx')).toEqual([
-      { pool: 'fx', name: 'base', sizeBytes: 64 * MiB, parent: null, format: 2, features: [] },
-      { pool: 'fx', name: 'imported', sizeBytes: MiB, parent: null, format: 2, features: [] },
-      { pool: 'fx', name: 'vm1-disk0', sizeBytes: 64 * MiB, parent: { pool: 'fx', image: 'base', snapshot: 'gold' }, format: 2, features: [] },
+      {
+        pool: 'fx',
+        name: 'base',
+        sizeBytes: 64 * MiB,
+        parent: null,
+        format: 2,
+        features: [],
+        snapshots: [
+          { name: 'gold', sizeBytes: 64 * MiB, protected: true },
+          { name: 'plain', sizeBytes: 64 * MiB, protected: false },
+        ],
+      },
+      { pool: 'fx', name: 'imported', sizeBytes: MiB, parent: null, format: 2, features: [], snapshots: [] },
+      { pool: 'fx', name: 'vm1-disk0', sizeBytes: 64 * MiB, parent: { pool: 'fx', image: 'base', snapshot: 'gold' }, format: 2, features: [], snapshots: [] },
     ]);
     expect(parseLsLong(fixture('rbd-ls-l-empty.json'), 'x')).toEqual([]);
+  });
+
+  it('refuses an rbd ls -l snapshot entry without its protection', () => {
+    const entries = JSON.parse(fixture('rbd-ls-l.json')) as Array<Record<string, unknown>>;
+    const stripped = entries.map(({ protected: _protected, ...rest }) => rest);
+    expect(() => parseLsLong(JSON.stringify(stripped), 'fx')).toThrow(/rbd ls -l.*snapshot base@gold: protected: missing/);
   });
 
   it('reads snapshots with "true"/"false" protection strings as booleans', () => {

@@ -1,11 +1,13 @@
 // `pvc storage` without a cluster: wrong command lines are refused (exit 1, the value named)
-// before any connection is tried; the progress bar text; the --ceph-* options of connections.
+// before any connection is tried; the progress bar text; the storage tables; the --ceph-* options of connections.
 import { describe, expect, it } from 'vitest';
 import { cephAccessOf } from '../../cli/connection.ts';
 import { main } from '../../cli/main.ts';
 import { progressBarText, progressReporter } from '../../cli/storage-progress.ts';
-import { osdListTable, volumeListTable } from '../../cli/storage-tables.ts';
+import { osdListTable, snapshotListTable, volumeListTable } from '../../cli/storage-tables.ts';
+import { snapshotView } from '../../common/client/storage-views.ts';
 import { validateConnection } from '../../common/connections.ts';
+import type { SnapshotStatus } from '../../common/zk/schema.ts';
 import { useCliSandbox } from '../helpers/cli-sandbox.ts';
 import { thrown } from '../helpers/thrown.ts';
 
@@ -115,5 +117,26 @@ describe('tables and the progress bar', () => {
     const text = volumeListTable([{ pool: 'vms', name: 'c1', sizeBytes: 1024 ** 3, parent: 'vms/base@gold', usedBy: ['web1'], status: null }]);
     expect(text.split('\n')).toEqual(['POOL  NAME   SIZE  PARENT         USED BY  IN CEPH', 'vms   c1    1 GiB  vms/base@gold  web1     -']);
     expect(osdListTable([])).toContain('no osds recorded yet');
+  });
+
+  it('lists snapshots with what the last refresh found in ceph: absent, present, not refreshed yet', () => {
+    const facts = (name: string, protectedInSpec: boolean, status: SnapshotStatus | null) => ({ spec: { value: { name, protected: protectedInSpec }, version: 0 }, status });
+    const views = [
+      facts('gold', true, { inCeph: true, sizeBytes: 2 * 1024 ** 3, protected: true }),
+      facts('lost', false, { inCeph: false, sizeBytes: 0, protected: false }),
+      facts('new', false, null),
+    ].map(snapshotView);
+    expect(views).toEqual([
+      { name: 'gold', protected: true, status: { inCeph: true, sizeBytes: 2 * 1024 ** 3, protected: true } },
+      { name: 'lost', protected: false, status: { inCeph: false, sizeBytes: 0, protected: false } },
+      { name: 'new', protected: false, status: null },
+    ]);
+    expect(snapshotListTable(views).split('\n')).toEqual([
+      'SNAPSHOT  PROTECTED  CEPH SIZE  IN CEPH',
+      'gold      yes            2 GiB  yes',
+      'lost      no                 -  no',
+      'new       no                 -  -',
+    ]);
+    expect(snapshotListTable([])).toBe('no snapshots');
   });
 });

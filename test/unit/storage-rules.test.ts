@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkFullness } from '../../common/storage/fullness.ts';
 import { parseSnapshotRef, parseVolumeRef } from '../../common/storage/refs.ts';
-import { PoolSpecDoc, SCHEMA_DESCRIPTION, SnapshotSpecDoc, StorageStatusDoc, VolumeSpecDoc, ZkLayout, parseReservationName } from '../../common/zk/schema.ts';
+import { PoolSpecDoc, SCHEMA_DESCRIPTION, SnapshotSpecDoc, SnapshotStatusDoc, StorageStatusDoc, VolumeSpecDoc, ZkLayout, parseReservationName } from '../../common/zk/schema.ts';
 import { failedRefresh, planStorageStatus, type CephFacts } from '../../daemon/reconcile/storage-status-plan.ts';
 import { thrown } from '../helpers/thrown.ts';
 
@@ -81,6 +81,7 @@ describe('storage codecs and paths', () => {
     expect(layout.volume('vms', 'disk0').path).toBe('/pvc/c1/storage/pools/vms/volumes/disk0');
     expect(layout.snapshot('vms', 'disk0', 'gold').path).toBe('/pvc/c1/storage/pools/vms/volumes/disk0/snapshots/gold');
     expect(layout.volumeStatus('vms', 'disk0').path).toBe('/pvc/c1/storage/pools/vms/volumes/disk0/status');
+    expect(layout.snapshotStatus('vms', 'disk0', 'gold').path).toBe('/pvc/c1/storage/pools/vms/volumes/disk0/snapshots/gold/status');
     expect(layout.osd(3).path).toBe('/pvc/c1/storage/osds/3');
     expect(layout.newReservation('vms').path).toBe('/pvc/c1/storage/reservations/vms@');
     expect(parseReservationName('vms@0000000012')).toEqual({ pool: 'vms', seq: 12 });
@@ -99,7 +100,7 @@ describe('storage codecs and paths', () => {
         .replace(/\/vms@\d{10}$/, '/<pool>@<seq>');
     const refs = [
       layout.storageDir(), layout.storageSettings(), layout.storageStatus(), layout.poolsDir(), layout.pool('vms'), layout.poolStatus('vms'),
-      layout.volumesDir('vms'), layout.volume('vms', 'd0'), layout.volumeStatus('vms', 'd0'), layout.snapshotsDir('vms', 'd0'), layout.snapshot('vms', 'd0', 's1'),
+      layout.volumesDir('vms'), layout.volume('vms', 'd0'), layout.volumeStatus('vms', 'd0'), layout.snapshotsDir('vms', 'd0'), layout.snapshot('vms', 'd0', 's1'), layout.snapshotStatus('vms', 'd0', 's1'),
       layout.osdsDir(), layout.osd(3), layout.reservationsDir(), layout.reservation('vms@0000000001'),
     ];
     for (const ref of refs) expect(described.has(generic(ref.path)), ref.path).toBe(true);
@@ -156,9 +157,20 @@ describe('status planner', () => {
       [
         'vms',
         [
-          { pool: 'vms', name: 'base', sizeBytes: GiB, parent: null, format: 2, features: ['layering', 'exclusive-lock'] },
-          { pool: 'vms', name: 'clone', sizeBytes: GiB, parent: { pool: 'vms', image: 'base', snapshot: 'gold' }, format: 2, features: ['layering'] },
-          { pool: 'vms', name: 'stray', sizeBytes: GiB, parent: null, format: 2, features: [] },
+          {
+            pool: 'vms',
+            name: 'base',
+            sizeBytes: GiB,
+            parent: null,
+            format: 2,
+            features: ['layering', 'exclusive-lock'],
+            snapshots: [
+              { name: 'gold', sizeBytes: GiB / 2, protected: true },
+              { name: 'unmanaged', sizeBytes: GiB, protected: false },
+            ],
+          },
+          { pool: 'vms', name: 'clone', sizeBytes: GiB, parent: { pool: 'vms', image: 'base', snapshot: 'gold' }, format: 2, features: ['layering'], snapshots: [] },
+          { pool: 'vms', name: 'stray', sizeBytes: GiB, parent: null, format: 2, features: [], snapshots: [{ name: 'gold', sizeBytes: GiB, protected: false }] },
         ],
       ],
     ]),
@@ -169,6 +181,12 @@ describe('status planner', () => {
       { pool: 'vms', volume: 'base' },
       { pool: 'vms', volume: 'clone' },
       { pool: 'vms', volume: 'missing' },
+    ],
+    snapshots: [
+      { pool: 'vms', volume: 'base', snapshot: 'gold' },
+      { pool: 'vms', volume: 'base', snapshot: 'lost' },
+      { pool: 'vms', volume: 'missing', snapshot: 'gold' },
+      { pool: 'gone', volume: 'v', snapshot: 'gold' },
     ],
   };
 
@@ -191,11 +209,25 @@ describe('status planner', () => {
     expect(plan.osds.map((o) => o.id)).toEqual([0, 1]);
   });
 
+  it('gives every managed snapshot a status: what rbd ls -l listed, or not in ceph', () => {
+    const plan = planStorageStatus(facts, specs, 'c1', 1234);
+    const absent = { inCeph: false, sizeBytes: 0, protected: false };
+    expect(plan.snapshots).toEqual([
+      { pool: 'vms', volume: 'base', snapshot: 'gold', status: { inCeph: true, sizeBytes: GiB / 2, protected: true } },
+      // Ceph has the image but not the snapshot; then neither the image, nor the pool.
+      { pool: 'vms', volume: 'base', snapshot: 'lost', status: absent },
+      { pool: 'vms', volume: 'missing', snapshot: 'gold', status: absent },
+      { pool: 'gone', volume: 'v', snapshot: 'gold', status: absent },
+    ]);
+    for (const s of plan.snapshots) expect(() => SnapshotStatusDoc.parse(s.status)).not.toThrow();
+  });
+
   it('plans the same documents for the same facts (so nothing is rewritten)', () => {
     const a = planStorageStatus(facts, specs, 'c1', 1);
     const b = planStorageStatus(facts, specs, 'c1', 2);
     expect(JSON.stringify(a.volumes)).toBe(JSON.stringify(b.volumes));
     expect(JSON.stringify(a.pools)).toBe(JSON.stringify(b.pools));
+    expect(JSON.stringify(a.snapshots)).toBe(JSON.stringify(b.snapshots));
   });
 
   it('keeps the last facts after a failed refresh, saying why', () => {

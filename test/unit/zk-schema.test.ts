@@ -116,7 +116,7 @@ describe('layout', () => {
         .replace(/\/vms\/vm1/, '/vms/<vm>')
         .replace(/\/pools\/p1/, '/pools/<pool>')
         .replace(/\/volumes\/v1/, '/volumes/<volume>')
-        .replace(/\/snapshots\/s1$/, '/snapshots/<snapshot>')
+        .replace(/\/snapshots\/s1(?=\/status$|$)/, '/snapshots/<snapshot>')
         .replace(/\/osds\/\d+$/, '/osds/<osd>')
         .replace(/\/reservations\/p1@\d{10}$/, '/reservations/<pool>@<seq>')
         .replace(/\/networks\/lan/, '/networks/<network>')
@@ -129,7 +129,7 @@ describe('layout', () => {
       layout.node('hv1'), layout.nodeStatus('hv1'), layout.nodeAlive('hv1'), layout.coordinatorDir(), layout.electionDir(),
       layout.candidate('hv1_0000000001'), layout.primary(), layout.handover(), layout.vmsDir(), layout.vm('vm1'), layout.vmStatus('vm1'), layout.vmUnplaced('vm1'),
       layout.storageDir(), layout.storageSettings(), layout.storageStatus(), layout.poolsDir(), layout.pool('p1'), layout.poolStatus('p1'),
-      layout.volumesDir('p1'), layout.volume('p1', 'v1'), layout.volumeStatus('p1', 'v1'), layout.snapshotsDir('p1', 'v1'), layout.snapshot('p1', 'v1', 's1'),
+      layout.volumesDir('p1'), layout.volume('p1', 'v1'), layout.volumeStatus('p1', 'v1'), layout.snapshotsDir('p1', 'v1'), layout.snapshot('p1', 'v1', 's1'), layout.snapshotStatus('p1', 'v1', 's1'),
       layout.osdsDir(), layout.osd(3), layout.reservationsDir(), layout.reservation('p1@0000000001'),
       layout.networksDir(), layout.network('lan'), layout.networkReservationsDir('lan'), layout.networkReservation('lan', mac), layout.networkLeasesDir('lan'),
       layout.networkLease('lan', mac), layout.networkAclsDir('lan'), layout.networkAcl('lan', 'ssh'), layout.clusterNetwork(),

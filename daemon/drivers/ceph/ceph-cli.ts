@@ -33,6 +33,7 @@ import {
   type CephDriver,
   type CephOperation,
   type ImageFormat,
+  type ListedVolume,
   type OsdBacking,
   type OsdInfo,
   type PoolInfo,
@@ -136,7 +137,7 @@ export class CephCliDriver implements CephDriver {
     await this.cli.ceph(this.spec('osd', checkOsdId('osd', id), this.t.changeMs), ['osd', 'in', String(id)]);
   }
 
-  async listVolumes(pool: string): Promise<VolumeInfo[]> {
+  async listVolumes(pool: string): Promise<ListedVolume[]> {
     checkName('volume', 'pool', pool);
     return parseLsLong(await this.cli.rbd(this.query('volume', pool), ['ls', '-l', '--format', 'json', pool]), pool);
   }

@@ -7,6 +7,7 @@ import type {
   BlocklistEntry,
   CephClusterStatus,
   CephHealth,
+  ListedVolume,
   OsdInfo,
   PoolInfo,
   PoolUsage,
@@ -144,16 +145,31 @@ export function parseImageInfo(stdout: string, pool: string): VolumeInfo {
   return { pool, name: i.name, sizeBytes: i.size, parent: parentRef(i.parent), format: i.format, features: i.features };
 }
 
-const LsLong = z.array(z.object({ image: z.string(), snapshot: z.string().optional(), size: bytes, format: count, parent: Parent.optional() }));
+const LsLong = z.array(
+  z.object({ image: z.string(), snapshot: z.string().optional(), size: bytes, format: count, parent: Parent.optional(), protected: stringBool.optional() }),
+);
 
 /**
- * `rbd ls -l POOL --format json`: images and, as extra entries, their snapshots (left out here).
- * It does not show features (see VolumeInfo.features).
+ * `rbd ls -l POOL --format json`: images and, as extra entries after each image, its snapshots
+ * (with their size and protection, as `rbd snap ls` has them). It does not show features (see
+ * VolumeInfo.features). An image rbd could not open is left out of its output altogether.
  */
-export function parseLsLong(stdout: string, pool: string): VolumeInfo[] {
-  return parseWith(LsLong, 'rbd ls -l', stdout)
-    .filter((entry) => entry.snapshot === undefined)
-    .map((entry) => ({ pool, name: entry.image, sizeBytes: entry.size, parent: parentRef(entry.parent), format: entry.format, features: [] }));
+export function parseLsLong(stdout: string, pool: string): ListedVolume[] {
+  const entries = parseWith(LsLong, 'rbd ls -l', stdout);
+  const volumes = new Map<string, ListedVolume>();
+  for (const entry of entries) {
+    if (entry.snapshot === undefined) {
+      volumes.set(entry.image, { pool, name: entry.image, sizeBytes: entry.size, parent: parentRef(entry.parent), format: entry.format, features: [], snapshots: [] });
+    }
+  }
+  for (const entry of entries) {
+    if (entry.snapshot === undefined) continue;
+    // Pacific prints protection for every snapshot entry: a Ceph that stops doing so must fail
+    // here rather than have every snapshot reported unprotected.
+    if (entry.protected === undefined) throw new CephParseError('rbd ls -l', stdout, `snapshot ${entry.image}@${entry.snapshot}: protected: missing`);
+    volumes.get(entry.image)?.snapshots.push({ name: entry.snapshot, sizeBytes: entry.size, protected: entry.protected });
+  }
+  return [...volumes.values()];
 }
 
 const SnapLs = z.array(z.object({ name: z.string(), size: bytes, protected: stringBool }));

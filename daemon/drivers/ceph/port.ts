@@ -86,6 +86,12 @@ export interface SnapshotInfo {
   protected: boolean;
 }
 
+/** An image as listVolumes gives it: with its snapshots, which `rbd ls -l` lists in the same call. */
+export interface ListedVolume extends VolumeInfo {
+  /** In creation order (as rbd lists them). */
+  snapshots: SnapshotInfo[];
+}
+
 /** An advisory or exclusive lock on an image, as `rbd lock ls` lists it. */
 export interface RbdLock {
   id: string;
@@ -145,7 +151,8 @@ export interface CephDriver {
   markOsdOut(id: number): Promise<void>;
   markOsdIn(id: number): Promise<void>;
 
-  listVolumes(pool: string): Promise<VolumeInfo[]>;
+  /** The pool's images with their snapshots, sorted by name (one `rbd ls -l` call). */
+  listVolumes(pool: string): Promise<ListedVolume[]>;
   volumeInfo(pool: string, name: string): Promise<VolumeInfo>;
   /** A format-2 image with layering. */
   createVolume(pool: string, name: string, sizeBytes: number): Promise<void>;

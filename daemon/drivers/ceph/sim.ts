@@ -15,6 +15,7 @@ import {
   type CephDriver,
   type CephOperation,
   type ImageFormat,
+  type ListedVolume,
   type OsdBacking,
   type OsdInfo,
   type PoolInfo,
@@ -144,12 +145,12 @@ export class SimCeph implements CephDriver {
     simOsdMark(this.state, id, true);
   }
 
-  async listVolumes(pool: string): Promise<VolumeInfo[]> {
+  async listVolumes(pool: string): Promise<ListedVolume[]> {
     checkName('volume', 'pool', pool);
     await this.enter('volume', pool);
-    // As `rbd ls -l`: sorted by name, no features in the listing.
+    // As `rbd ls -l`: sorted by name, no features in the listing, snapshots in creation order.
     const images = [...this.state.pool('volume', pool).images.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return images.map((i) => ({ ...volumeOf(pool, i), features: [] }));
+    return images.map((i) => ({ ...volumeOf(pool, i), features: [], snapshots: snapshotsOf(i) }));
   }
 
   async volumeInfo(pool: string, name: string): Promise<VolumeInfo> {
@@ -212,7 +213,7 @@ export class SimCeph implements CephDriver {
 
   async listSnapshots(pool: string, image: string): Promise<SnapshotInfo[]> {
     await this.enter('snapshot', checkVolume('snapshot', pool, image));
-    return [...this.state.image('snapshot', pool, image).snapshots.values()].map((s) => ({ name: s.name, sizeBytes: s.sizeBytes, protected: s.protected }));
+    return snapshotsOf(this.state.image('snapshot', pool, image));
   }
 
   async createSnapshot(ref: SnapshotRef): Promise<void> {
@@ -348,6 +349,10 @@ export class SimCeph implements CephDriver {
 
 function volumeOf(pool: string, image: SimImage): VolumeInfo {
   return { pool, name: image.name, sizeBytes: image.sizeBytes, parent: image.parent ? { ...image.parent } : null, format: 2, features: [...SIM_IMAGE_FEATURES] };
+}
+
+function snapshotsOf(image: SimImage): SnapshotInfo[] {
+  return [...image.snapshots.values()].map((s) => ({ name: s.name, sizeBytes: s.sizeBytes, protected: s.protected }));
 }
 
 function delay(ms: number): Promise<void> {
