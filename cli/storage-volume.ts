@@ -2,6 +2,7 @@
 // (cli/storage-transfer.ts); snapshot ... (cli/storage-snapshot.ts). Volumes are named pool/volume.
 import type { Command } from 'commander';
 import { parseSnapshotRef, parseVolumeRef, volumeRefText } from '../common/storage/refs.ts';
+import { PvcError } from '../common/errors.ts';
 import { formatSize } from '../common/storage/size.ts';
 import { assertStorageName } from '../common/storage/names.ts';
 import { withClient } from './context.ts';
@@ -90,25 +91,37 @@ export function registerVolume(storage: Command): void {
 
   volume
     .command('clone')
-    .description('make a copy-on-write clone of a snapshot (RBD layering: instant, no copy)')
+    .description('make copy-on-write clones of a snapshot (RBD layering: instant, no copy)')
     .argument('<snapshot>', 'pool/volume@snapshot to clone')
-    .argument('<volume>', 'the new volume: pool/volume, or just a name for the same pool')
+    .argument('<volume...>', 'the new volume(s): pool/volume, or just a name for the same pool')
     .option('--format <format>', FORMAT_HELP, DEFAULT_FORMAT)
     .addHelpText(
       'after',
       '\nThe source is always a snapshot: one frozen point that any number of clones share (take one\n' +
         'with pvc storage volume snapshot add). It is protected first if it is not yet, as RBD requires;\n' +
         'it cannot be unprotected or removed while clones exist. The clone counts with its full size\n' +
-        'against the fullness limit of its pool.\n' +
-        examples(['pvc storage volume snapshot add vms/debian12@gold', 'pvc storage volume clone vms/debian12@gold vms/web1-disk0', 'pvc storage volume clone vms/debian12@gold web2-disk0']),
+        'against the fullness limit of its pool. Several volumes are cloned at once (a few in flight\n' +
+        'together); each is reported, and a failed one leaves the others made (exit 1).\n' +
+        examples(['pvc storage volume snapshot add vms/debian12@gold', 'pvc storage volume clone vms/debian12@gold vms/web1-disk0', 'pvc storage volume clone vms/debian12@gold web2-disk0 web3-disk0 web4-disk0']),
     )
-    .action(async (sourceText: string, destText: string, options: FormatOptions, command: Command) => {
+    .action(async (sourceText: string, destTexts: string[], options: FormatOptions, command: Command) => {
       const format = parseFormat(options.format);
       const source = parseSnapshotRef(sourceText);
-      const dest = parseVolumeRef(destText, source.pool);
-      const { cloneVolume } = await import('../common/client/storage-volume-add.ts');
-      const result = await withStorage(command, (target) => cloneVolume(target, source, dest));
-      await render(result, format, () => `cloned ${sourceText} to ${volumeRefText(dest)}${result.protectedSource ? ` (protected ${sourceText} first)` : ''}`);
+      const dests = destTexts.map((text) => parseVolumeRef(text, source.pool));
+      if (dests.length === 1) {
+        const dest = dests[0] as (typeof dests)[number];
+        const { cloneVolume } = await import('../common/client/storage-volume-add.ts');
+        const result = await withStorage(command, (target) => cloneVolume(target, source, dest));
+        await render(result, format, () => `cloned ${sourceText} to ${volumeRefText(dest)}${result.protectedSource ? ` (protected ${sourceText} first)` : ''}`);
+        return;
+      }
+      const { cloneMany } = await import('../common/client/storage-clone-many.ts');
+      const outcomes = await withStorage(command, (target) => cloneMany(target, source, dests));
+      await render(outcomes, format, () =>
+        outcomes.map((o) => (o.cloned ? `cloned ${sourceText} to ${o.volume}${o.protectedSource ? ` (protected ${sourceText} first)` : ''}` : `not cloned to ${o.volume}: ${o.error}`)).join('\n'),
+      );
+      const failed = outcomes.filter((o) => !o.cloned);
+      if (failed.length > 0) throw new PvcError('refused', `${failed.length} of ${outcomes.length} clones of ${sourceText} failed: ${failed.map((o) => o.volume).join(', ')}`);
     });
 
   volume

@@ -3,6 +3,8 @@
 //   reservation, `rbd snap ls` + `rbd clone`, the spec), CLONE_PARALLEL at once over one session,
 //   as a provisioning tool or the API would;
 // - the same one at a time, for the latency of a single clone;
+// - `pvc storage volume clone SNAPSHOT VOL...` with all 100 in one call (the CLI's batch form,
+//   CLONE_BATCH_CONCURRENCY at once), process start included;
 // - `pvc storage volume clone` one at a time, process start included;
 // - baseline: bare `rbd clone` one at a time, measured in the same run.
 // The golden image's snapshot is protected beforehand, as a golden image's is (the first clone
@@ -12,7 +14,9 @@ import { addVolume, cloneVolume } from '../../common/client/storage-volume-add.t
 import { addSnapshot, setSnapshotProtected } from '../../common/client/storage-snapshots.ts';
 import { addPool } from '../../common/client/storage-pools.ts';
 import { median, summary } from './stats.ts';
-import { forEachLimited, timeLongCommand, type StorageBench } from './storage-fixture.ts';
+import { CLONE_BATCH_CONCURRENCY } from '../../common/client/storage-clone-many.ts';
+import { forEachLimited } from '../../common/concurrency.ts';
+import { timeLongCommand, type StorageBench } from './storage-fixture.ts';
 
 const CLONES = 100;
 /** Clones in flight at once through the client: each costs 2-4 short-lived rbd/ceph processes (shared reads joined). */
@@ -57,6 +61,9 @@ export async function benchClones(bench: StorageBench): Promise<Record<string, u
     sequentialMs.push(performance.now() - t);
   }
 
+  const batchNames = Array.from({ length: CLONES }, (_, i) => `${POOL}/batch${String(i).padStart(3, '0')}`);
+  const cliBatchMs = await timeLongCommand(process.execPath, ['bin/pvc.js', 'storage', 'volume', 'clone', `${POOL}/${BASE}@${SNAPSHOT}`, ...batchNames], target.cliEnv);
+
   const cliMs: number[] = [];
   const rbdMs: number[] = [];
   const rbd = ['--conf', ceph.confPath, '--id', 'admin', '--keyring', ceph.adminKeyringPath];
@@ -80,6 +87,12 @@ export async function benchClones(bench: StorageBench): Promise<Record<string, u
       what: 'cloneVolume() one at a time: the latency of one clone',
       perCloneMs: summary(sequentialMs),
       projectedTotalFor100Ms: round(median(sequentialMs) * CLONES),
+    },
+    cliBatch: {
+      what: `\`node bin/pvc.js storage volume clone SNAPSHOT\` with all ${CLONES} volumes in one call (${CLONE_BATCH_CONCURRENCY} at once), process start included`,
+      clones: CLONES,
+      totalMs: round(cliBatchMs),
+      withinTarget: cliBatchMs <= TARGET_TOTAL_MS,
     },
     cliSequential: {
       what: '`node bin/pvc.js storage volume clone` one at a time, process start included',

@@ -85,16 +85,3 @@ export async function timeLongCommand(file: string, args: readonly string[], env
   await run(file, args, { timeoutMs: TRANSFER_COMMAND_TIMEOUT_MS, cwd: REPO_ROOT, env: env ? ({ ...process.env, ...env } as Record<string, string>) : undefined });
   return performance.now() - started;
 }
-
-/** Runs `work` on every item with at most `limit` at once; resolves when all are done. */
-export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next] as T;
-      next += 1;
-      await work(item);
-    }
-  });
-  await Promise.all(lanes);
-}

@@ -111,6 +111,41 @@ describe('pool, volume, snapshot and clone lifecycle', () => {
   });
 });
 
+describe('clones of one snapshot in one call', () => {
+  it('clones to many volumes at once; bad input changes nothing; a failed clone leaves the others made', async () => {
+    expect(await pvc('storage', 'pool', 'add', 'batch', '--size', '1')).toMatchObject({ code: 0 });
+    expect(await pvc('storage', 'volume', 'add', 'batch/golden', '1G')).toMatchObject({ code: 0 });
+    expect(await pvc('storage', 'volume', 'snapshot', 'add', 'batch/golden@v1')).toMatchObject({ code: 0 });
+    const clonesInCeph = async () => (await ceph.listVolumes('batch')).filter((v) => v.parent?.image === 'golden').map((v) => v.name).sort();
+    // Refused before any clone: a volume named twice, a bad name.
+    expect(await pvc('storage', 'volume', 'clone', 'batch/golden@v1', 'd1', 'd2', 'd1')).toEqual({ code: 1, out: '', err: 'pvc: volume batch/d1 is named twice\n' });
+    expect(await pvc('storage', 'volume', 'clone', 'batch/golden@v1', 'd1', 'bad/na/me')).toMatchObject({ code: 1, out: '', err: expect.stringContaining('bad/na/me') });
+    expect(await clonesInCeph()).toEqual([]);
+
+    const names = Array.from({ length: 24 }, (_, i) => `d${String(i).padStart(2, '0')}`);
+    const batch = await pvc('storage', 'volume', 'clone', 'batch/golden@v1', ...names);
+    expect(batch).toMatchObject({ code: 0, err: '' });
+    const lines = batch.out.trim().split('\n');
+    expect(lines.map((line) => line.replace(' (protected batch/golden@v1 first)', ''))).toEqual(names.map((n) => `cloned batch/golden@v1 to batch/${n}`));
+    // The snapshot is protected once, by one of the clones.
+    expect(lines.filter((line) => line.endsWith('(protected batch/golden@v1 first)'))).toHaveLength(1);
+    expect(await clonesInCeph()).toEqual(names);
+
+    // One destination exists already: the others are made, that one is reported, exit 1.
+    const mixed = await pvc('storage', 'volume', 'clone', 'batch/golden@v1', 'e1', 'd03', 'e2', '--format', 'json');
+    expect(mixed.code).toBe(1);
+    expect(JSON.parse(mixed.out)).toEqual([
+      { volume: 'batch/e1', cloned: true, protectedSource: false },
+      { volume: 'batch/d03', cloned: false, error: expect.stringContaining('batch/d03') },
+      { volume: 'batch/e2', cloned: true, protectedSource: false },
+    ]);
+    expect(mixed.err).toBe('pvc: 1 of 3 clones of batch/golden@v1 failed: batch/d03\n');
+    expect(await clonesInCeph()).toEqual([...names, 'e1', 'e2'].sort());
+    // The later tests count pools and volumes from none.
+    expect(await pvc('storage', 'pool', 'remove', 'batch', '--force', '--yes')).toMatchObject({ code: 0 });
+  });
+});
+
 describe('upload and download', () => {
   it('round-trips the bytes with equal checksums', async () => {
     expect((await pvc('storage', 'pool', 'add', 'images', '--size', '1')).code).toBe(0);
