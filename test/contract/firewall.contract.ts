@@ -40,13 +40,16 @@ export function firewallContract(label: string, createHarness: () => Promise<Fir
       expect(await d.readTable('inet', FIREWALL_TABLE)).toBeNull();
     });
 
-    it('applies a rendered ruleset: the forward hook and the chains of each network, with their rules', async () => {
+    it('applies a rendered ruleset: the forward and input hooks and the chains of each network, with their rules', async () => {
       await d.apply(renderFirewall([network('prod', 100, 'drop'), network('dev', 200, 'accept')]));
       const table = await d.readTable('inet', FIREWALL_TABLE);
       expect(table?.chains).toEqual([
         { name: 'forward', hook: 'forward', policy: 'accept' },
+        { name: 'input', hook: 'input', policy: 'accept' },
+        { name: 'vmbr100-host', hook: null, policy: null },
         { name: 'vmbr100-in', hook: null, policy: null },
         { name: 'vmbr100-out', hook: null, policy: null },
+        { name: 'vmbr200-host', hook: null, policy: null },
         { name: 'vmbr200-in', hook: null, policy: null },
         { name: 'vmbr200-out', hook: null, policy: null },
       ]);
@@ -54,12 +57,23 @@ export function firewallContract(label: string, createHarness: () => Promise<Fir
         { chain: 'vmbr100-in', comment: 'acl ssh', packets: 0 },
         { chain: 'vmbr100-in', comment: 'default drop', packets: 0 },
       ]);
+      expect(table?.rules.filter((r) => r.chain === 'input')).toEqual([
+        { chain: 'input', comment: 'network prod: from its vms to this node', packets: null },
+        { chain: 'input', comment: 'network dev: from its vms to this node', packets: null },
+      ]);
+      expect(table?.rules.filter((r) => r.chain === 'vmbr100-host').map((r) => [r.comment, r.packets])).toEqual([
+        ['replies, and connections already allowed', null],
+        ['pvc dhcpv4', 0],
+        ['pvc dns at the gateway', 0],
+        ['pvc ping of the gateway', 0],
+        ["the network's out acls and default", null],
+      ]);
     });
 
     it('replaces its own table and leaves other tables alone', async () => {
       await d.apply(FOREIGN);
       await d.apply(renderFirewall([network('prod', 100, 'drop')]));
-      expect(await chainsOf()).toEqual(['forward', 'vmbr100-in', 'vmbr100-out']);
+      expect(await chainsOf()).toEqual(['forward', 'input', 'vmbr100-host', 'vmbr100-in', 'vmbr100-out']);
       expect((await d.readTable('inet', 'other'))?.rules).toEqual([{ chain: 'input', comment: "not pvc's", packets: 0 }]);
     });
 
@@ -68,7 +82,14 @@ export function firewallContract(label: string, createHarness: () => Promise<Fir
       const error = await d.apply(broken).then(() => null, (e: unknown) => e);
       expect(error).toBeInstanceOf(FirewallError);
       expect((error as FirewallError).kind).toBe('invalid');
-      expect(await chainsOf()).toEqual(['forward', 'vmbr100-in', 'vmbr100-out']);
+      expect(await chainsOf()).toEqual(['forward', 'input', 'vmbr100-host', 'vmbr100-in', 'vmbr100-out']);
+    });
+
+    it('refuses a jump to a chain the ruleset does not define, changing nothing', async () => {
+      const dangling = renderFirewall([network('prod', 100, 'drop')]).replace('jump vmbr100-host', 'jump vmbr100-nowhere');
+      const error = await d.apply(dangling).then(() => null, (e: unknown) => e);
+      expect((error as FirewallError).kind).toBe('invalid');
+      expect(await chainsOf()).toEqual(['forward', 'input', 'vmbr100-host', 'vmbr100-in', 'vmbr100-out']);
     });
 
     it('deletes its table (twice is fine), leaving the other', async () => {

@@ -65,7 +65,7 @@ describe('network controller (simulated drivers, real ZooKeeper)', () => {
 
   it('starts FRR with no peers and an empty firewall before any network exists', async () => {
     expect(frr.activeConfig?.neighbors).toEqual([]);
-    expect((await firewall.readTable('inet', FIREWALL_TABLE))?.chains.map((c) => c.name)).toEqual(['forward']);
+    expect((await firewall.readTable('inet', FIREWALL_TABLE))?.chains.map((c) => c.name)).toEqual(['forward', 'input']);
     expect(controller.bridges).toEqual({});
   });
 

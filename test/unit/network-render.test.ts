@@ -1,10 +1,11 @@
 // FRR and nftables rendering: golden files (update them with UPDATE_GOLDEN=1 after a deliberate
 // template change, and read the diff), idempotence (same input, same bytes, whatever the order
-// the input came in), who peers with whom, and the nft rule of each kind of ACL.
+// the input came in), who peers with whom, the nft rule of each kind of ACL, and what a VM may
+// always send to the node that is its gateway.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ManagedNetwork, NetworkAcl } from '../../common/zk/schema.ts';
-import { aclRule, renderFirewall, type FirewallNetwork } from '../../daemon/reconcile/firewall-rules.ts';
+import { aclRule, hostRules, renderFirewall, type FirewallNetwork } from '../../daemon/reconcile/firewall-rules.ts';
 import { buildFrrConfig, type FrrInput, type FrrNode } from '../../daemon/reconcile/frr-config.ts';
 
 function golden(file: string, actual: string): void {
@@ -80,7 +81,7 @@ const acl = (over: Partial<NetworkAcl>): NetworkAcl => ({ direction: 'in', order
 describe('firewall rules', () => {
   const fwNetworks: FirewallNetwork[] = [
     {
-      spec: managed('prod', 100, '10.100.0.0/24', null, { defaultInbound: 'drop', defaultOutbound: 'accept' }),
+      spec: managed('prod', 100, '10.100.0.0/24', 'fd00:100::/64', { defaultInbound: 'drop', defaultOutbound: 'accept' }),
       acls: [
         { name: 'web', acl: acl({ order: 20, protocol: 'tcp', ports: [{ from: 443, to: 443 }, { from: 80, to: 80 }] }) },
         { name: 'ssh', acl: acl({ order: 10, source: '10.200.0.0/23', protocol: 'tcp', ports: [{ from: 22, to: 22 }] }) },
@@ -99,9 +100,23 @@ describe('firewall rules', () => {
     expect(renderFirewall(reordered)).toBe(renderFirewall(fwNetworks));
   });
 
-  it('renders an empty table when there are no managed networks', () => {
+  it('renders an empty table when there are no managed networks: both hooks, accepting all', () => {
     expect(renderFirewall([])).toContain('chain forward {');
+    expect(renderFirewall([])).toContain('chain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t}');
     expect(renderFirewall([])).not.toContain('jump');
+  });
+
+  it('sends traffic from the vms to this node through pvc\'s services on the gateway, then the out rules, per family', () => {
+    const v6only = managed('v6', 300, null, 'fd00:300::/64', { defaultInbound: 'accept', defaultOutbound: 'drop' });
+    expect(hostRules(v6only, 'vmbr300-out')).toEqual([
+      'ct state established,related accept comment "replies, and connections already allowed"',
+      'icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } counter accept comment "pvc ipv6 neighbour discovery"',
+      'udp dport 547 counter accept comment "pvc dhcpv6"',
+      'ip6 daddr fd00:300::1 meta l4proto { tcp, udp } th dport 53 counter accept comment "pvc dns at the gateway"',
+      'ip6 daddr fd00:300::1 icmpv6 type echo-request counter accept comment "pvc ping of the gateway"',
+      'jump vmbr300-out comment "the network\'s out acls and default"',
+    ]);
+    expect(renderFirewall([{ spec: v6only, acls: [] }])).toContain('iifname "vmbr300" jump vmbr300-host comment "network v6: from its vms to this node"');
   });
 
   it.each([

@@ -1,7 +1,8 @@
 // Simulated nftables: reads the subset of the nft language pvc writes (table declarations,
 // `delete table`, table blocks with chains and one rule a line), applies a file as one
 // transaction (all or nothing, like nft), and refuses what nft refuses in it: unbalanced braces,
-// deleting a table that does not exist, the reserved chain name `fwd`. Counters stay at zero.
+// deleting a table that does not exist, the reserved chain name `fwd`, a jump to a chain its
+// table does not have when the file ends. Counters stay at zero.
 import { SimFaults, sleepMs } from '../sim-faults.ts';
 import { NFT_TIMEOUT_MS } from './nft.ts';
 import { FirewallError, assertTable, type FirewallDriver, type FirewallErrorKind, type FirewallOperation, type FirewallTable } from './port.ts';
@@ -18,6 +19,7 @@ export class SimFirewall implements FirewallDriver {
     const next = new Map([...this.tables].map(([k, t]) => [k, cloneTable(t)]));
     let table: FirewallTable | null = null;
     let chain: string | null = null;
+    const jumps: Array<{ n: number; table: FirewallTable; target: string }> = [];
     const fail = (n: number, why: string) => new FirewallError('invalid', 'apply', `line ${n + 1}: ${why}`);
     for (const [n, raw] of ruleset.split('\n').entries()) {
       const line = raw.replace(/#.*$/, '').trim();
@@ -46,9 +48,16 @@ export class SimFirewall implements FirewallDriver {
       } else {
         const comment = /comment "([^"]*)"$/.exec(line)?.[1] ?? null;
         table.rules.push({ chain, comment, packets: /\bcounter\b/.test(line) ? 0 : null });
+        const target = /\b(?:jump|goto) (\S+)/.exec(line)?.[1];
+        if (target !== undefined) jumps.push({ n, table, target });
       }
     }
     if (table !== null || chain !== null) throw new FirewallError('invalid', 'apply', 'Error: syntax error, unexpected end of file');
+    // nft resolves jumps at the end of the transaction: a chain defined further down is fine.
+    const kept = new Set(next.values());
+    for (const jump of jumps) {
+      if (kept.has(jump.table) && !jump.table.chains.some((c) => c.name === jump.target)) throw fail(jump.n, 'Error: Could not process rule: No such file or directory');
+    }
     this.tables = next;
   }
 
