@@ -1,7 +1,8 @@
 // `volume resize` and `volume rename`. Resize grows freely (within the fullness limit) and
 // shrinks only when asked to, since shrinking cuts data off the end. Rename moves the spec
 // subtree in one multi-op and updates the clones that name it as parent; it is refused while a
-// VM spec uses the volume, since the VM would lose its disk.
+// VM spec uses the volume, since the VM would lose its disk, and marks the spec `leaving` before
+// Ceph renames the image, so that no `vm define` racing it takes the old name (vm-volumes.ts).
 import { PvcError } from '../errors.ts';
 import { volumeRefText, type VolumeRef } from '../storage/refs.ts';
 import { formatSize } from '../storage/size.ts';
@@ -9,9 +10,9 @@ import type { VolumeSpec } from '../zk/schema.ts';
 import { isZkError } from '../zk/store.ts';
 import { readAllVolumes, readSnapshots, mustReadVolume } from './storage-read.ts';
 import { withReservation } from './storage-reserve.ts';
-import { cephStep, notRecorded, type StorageTarget } from './storage-target.ts';
-import { listForMessage, vmsUsingVolume } from './storage-usage.ts';
+import { cephFailed, cephStep, notRecorded, type StorageTarget } from './storage-target.ts';
 import { assertVolumeSize, mustBeFreeVolume } from './storage-volume-add.ts';
+import { markLeaving, unmarkIfCephRefused, withoutLeaving } from './vm-volumes.ts';
 
 /** Reads and multi-ops retried when the tree changed between them. */
 export const RENAME_MAX_ATTEMPTS = 8;
@@ -54,9 +55,13 @@ export async function renameVolume(target: StorageTarget, ref: VolumeRef, newNam
   await mustReadVolume(target, ref);
   await mustBeFreeVolume(target, dest);
   const what = `cannot rename volume ${volumeRefText(ref)} to ${newName}`;
-  const users = await vmsUsingVolume(target, ref);
-  if (users.length > 0) throw new PvcError('refused', `${what}: it is a disk of vm ${listForMessage(users)}, which would lose it; change those vms first`);
-  await cephStep(what, () => target.ceph.renameVolume(ref.pool, ref.volume, newName));
+  const mark = await markLeaving(target, ref, 'rename', what, ', which would lose it; change those vms first', async () => undefined);
+  try {
+    await target.ceph.renameVolume(ref.pool, ref.volume, newName);
+  } catch (error) {
+    await unmarkIfCephRefused(target, ref, mark, error);
+    throw cephFailed(what, error);
+  }
   try {
     return await moveSpecs(target, ref, newName);
   } catch (error) {
@@ -69,7 +74,7 @@ async function moveSpecs(target: StorageTarget, ref: VolumeRef, newName: string)
   const { store, layout } = target;
   for (let attempt = 1; attempt <= RENAME_MAX_ATTEMPTS; attempt += 1) {
     const [facts, snapshots, all] = await Promise.all([mustReadVolume(target, ref), readSnapshots(target, ref), readAllVolumes(target)]);
-    const moved: VolumeSpec = { ...facts.spec.value, name: newName };
+    const moved: VolumeSpec = { ...withoutLeaving(facts.spec.value), name: newName };
     const tx = store.transaction().create(layout.volume(ref.pool, newName), moved).create(layout.snapshotsDir(ref.pool, newName), {});
     for (const { spec } of snapshots) tx.create(layout.snapshot(ref.pool, newName, spec.value.name), spec.value);
     // Statuses are not moved: the next refresh writes them under the new name, as the volume's.

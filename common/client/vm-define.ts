@@ -1,7 +1,8 @@
 // `vm define`: a user's definition (YAML or JSON text, or an already parsed object from the API)
 // becomes a new /vms/<vm> spec. Validation is common/vm/define.ts's (one set of rules for every
 // caller); this file adds what needs the cluster: the name must be free, a pinned node must
-// exist, and each rbd disk must be a volume of its own. Created with a plain create, so two defines of the same name cannot both succeed.
+// exist, and each rbd disk must be a volume of its own. Created with a create (in a multi-op with
+// the claims on its volumes, vm-volumes.ts), so two defines of the same name cannot both succeed.
 import { PvcError } from '../errors.ts';
 import { assertName } from '../names.ts';
 import { DEFINE_STATES, vmSpecFromDefinition, vmSpecFromDefinitionText } from '../vm/define.ts';
@@ -9,7 +10,7 @@ import { cryptoRandomBytes, type RandomBytes } from '../vm/random-ids.ts';
 import type { VmSpec, VmState } from '../zk/schema.ts';
 import { isZkError } from '../zk/store.ts';
 import type { VmTarget } from './vm-read.ts';
-import { mustHaveOwnVolumes } from './vm-volumes.ts';
+import { VOLUME_CAS_MAX_ATTEMPTS, claimVolumes, isVersionRace, readVolumeClaims } from './vm-volumes.ts';
 
 export type DefineState = (typeof DEFINE_STATES)[number];
 
@@ -46,22 +47,28 @@ export function prepareVmSpec(definition: string | object, options: DefineOption
 }
 
 /** Stores a prepared spec as a new VM: refused when the name is taken, the node unknown, or an
- *  rbd disk's volume missing or another VM's (vm-volumes.ts). */
+ *  rbd disk's volume missing, leaving or another VM's (vm-volumes.ts). The spec is created in one
+ *  multi-op with the claims on its volumes; when a volume changed since it was read, all again. */
 export async function createVm(target: VmTarget, spec: VmSpec): Promise<DefineResult> {
   const { store, layout } = target;
   if (spec.node !== null) await mustBeKnownNode(target, spec.node);
-  await mustHaveOwnVolumes(target, spec, null);
-  try {
-    await store.create(layout.vm(spec.name), spec);
-  } catch (error) {
-    if (isZkError(error, 'NODE_EXISTS')) throw new PvcError('refused', `vm ${spec.name} already exists in cluster ${layout.cluster}`);
-    if (isZkError(error, 'NO_NODE')) {
-      // Migration 2 makes the folder; an older tree means no pvcd of this version has run yet.
-      throw new PvcError('refused', `cluster ${layout.cluster} has no vm folder (${layout.vmsDir().path}): start a pvcd of this version once to migrate its schema`);
+  for (let attempt = 1; attempt <= VOLUME_CAS_MAX_ATTEMPTS; attempt += 1) {
+    const claims = await readVolumeClaims(target, spec, null);
+    try {
+      await claimVolumes(store.transaction().create(layout.vm(spec.name), spec), claims).commit();
+      return { name: spec.name, uuid: spec.uuid, node: spec.node, desiredState: spec.desiredState, spec };
+    } catch (error) {
+      if (isZkError(error, 'NODE_EXISTS')) throw new PvcError('refused', `vm ${spec.name} already exists in cluster ${layout.cluster}`);
+      if (isZkError(error, 'NO_NODE') && (await store.stat(layout.vmsDir())) === null) {
+        // Migration 2 makes the folder; an older tree means no pvcd of this version has run yet.
+        throw new PvcError('refused', `cluster ${layout.cluster} has no vm folder (${layout.vmsDir().path}): start a pvcd of this version once to migrate its schema`);
+      }
+      // A volume changed (BAD_VERSION) or went (NO_NODE) since its read: the next run says why.
+      if (claims.length > 0 && isVersionRace(error)) continue;
+      throw error;
     }
-    throw error;
   }
-  return { name: spec.name, uuid: spec.uuid, node: spec.node, desiredState: spec.desiredState, spec };
+  throw new PvcError('conflict', `gave up defining vm ${spec.name}: its volumes changed ${VOLUME_CAS_MAX_ATTEMPTS} times while writing`);
 }
 
 export async function defineVm(target: VmTarget, definition: string | object, options: DefineOptions = {}): Promise<DefineResult> {

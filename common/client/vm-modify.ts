@@ -2,7 +2,8 @@
 // owns: the uuid (libvirt and the node know the domain by it), the node, lastNode (placement and
 // migrations) and the desired state (state commands), all kept unless the definition says
 // otherwise. Written with compare-and-set on the spec's version, so a placement or a state
-// change made meanwhile is merged again, never overwritten.
+// change made meanwhile is merged again, never overwritten; volumes it adds are claimed in the
+// same multi-op (vm-volumes.ts).
 //
 // A running VM is modified all the same: the node renders its domain from the spec when it
 // starts it, so the change takes effect at the next start (a restart applies it now).
@@ -10,11 +11,10 @@ import { PvcError } from '../errors.ts';
 import { parseDefinitionText, vmSpecFromDefinition } from '../vm/define.ts';
 import { cryptoRandomBytes, type RandomBytes } from '../vm/random-ids.ts';
 import type { VmSpec } from '../zk/schema.ts';
-import { isZkError } from '../zk/store.ts';
 import { mustBeKnownNode } from './vm-define.ts';
 import { mustReadVmFacts, type VmTarget } from './vm-read.ts';
 import { vmMayBeRunning } from './vm-views.ts';
-import { mustHaveOwnVolumes } from './vm-volumes.ts';
+import { claimVolumes, isVersionRace, readVolumeClaims } from './vm-volumes.ts';
 
 /** Reads and writes retried when the spec changed between them (placement, a state change). */
 export const MODIFY_MAX_ATTEMPTS = 8;
@@ -93,16 +93,17 @@ export async function modifyVm(target: VmTarget, name: string, definition: strin
     const result = { name, takesEffectAtNextStart: vmMayBeRunning(facts.status), spec: next };
     if (JSON.stringify(next) === JSON.stringify(current)) return { ...result, changed: false };
     if (next.node !== null && next.node !== current.node) await mustBeKnownNode(target, next.node);
-    await mustHaveOwnVolumes(target, next, current);
-    const tx = store.transaction().set(layout.vm(name), next, facts.spec.version);
+    const claims = await readVolumeClaims(target, next, current);
+    const tx = claimVolumes(store.transaction().set(layout.vm(name), next, facts.spec.version), claims);
     // Placement removes the reason when it places a VM; a node given here places it too.
     if (next.node !== null && facts.unplaced) tx.remove(layout.vmUnplaced(name));
     try {
       await tx.commit();
       return { ...result, changed: true };
     } catch (error) {
-      // Changed (BAD_VERSION) or the unplaced reason went (NO_NODE) since the read: merge again.
-      if (isZkError(error, 'BAD_VERSION') || isZkError(error, 'NO_NODE')) continue;
+      // Changed (BAD_VERSION) or the unplaced reason went (NO_NODE) since the read, or so did a
+      // claimed volume (vm-volumes.ts): merge and check again.
+      if (isVersionRace(error)) continue;
       throw error;
     }
   }

@@ -356,7 +356,7 @@ export const SCHEMA_DESCRIPTION: ReadonlyArray<{ path: string; kind: ZnodeKind; 
   { path: '/pvc/<cluster>/storage/pools/<pool>', kind: 'persistent', writer: 'clients (pool add, set, remove) after ceph did it', holds: 'PoolSpec' },
   { path: '/pvc/<cluster>/storage/pools/<pool>/status', kind: 'persistent', writer: 'the primary (storage-status)', holds: 'PoolStatus' },
   { path: '/pvc/<cluster>/storage/pools/<pool>/volumes', kind: 'persistent', writer: 'clients, with the pool', holds: '{}' },
-  { path: '/pvc/<cluster>/storage/pools/<pool>/volumes/<volume>', kind: 'persistent', writer: 'clients (volume add, clone, upload, resize, rename, remove) after ceph did it', holds: 'VolumeSpec' },
+  { path: '/pvc/<cluster>/storage/pools/<pool>/volumes/<volume>', kind: 'persistent', writer: 'clients (volume add, clone, upload, resize, rename, remove) after ceph did it; remove and rename mark it leaving first; vm define/modify rewrite it unchanged with the vm spec', holds: 'VolumeSpec' },
   { path: '/pvc/<cluster>/storage/pools/<pool>/volumes/<volume>/status', kind: 'persistent', writer: 'the primary (storage-status)', holds: 'VolumeStatus' },
   { path: '/pvc/<cluster>/storage/pools/<pool>/volumes/<volume>/snapshots', kind: 'persistent', writer: 'clients, with the volume', holds: '{}' },
   { path: '/pvc/<cluster>/storage/pools/<pool>/volumes/<volume>/snapshots/<snapshot>', kind: 'persistent', writer: 'clients (snapshot add, protect, unprotect, remove; clone protects) after ceph did it', holds: 'SnapshotSpec' },

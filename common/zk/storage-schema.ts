@@ -70,6 +70,10 @@ export type PoolStatus = z.infer<typeof PoolStatusDoc>;
 export const VolumeParentDoc = z.strictObject({ pool: storageName('pool'), volume: storageName('volume'), snapshot: storageName('snapshot') });
 export type VolumeParent = z.infer<typeof VolumeParentDoc>;
 
+/** The operations that take a volume away under its name; see VolumeSpecDoc.leaving. */
+export const VOLUME_LEAVING = ['remove', 'rename'] as const;
+export type VolumeLeaving = (typeof VOLUME_LEAVING)[number];
+
 /** A volume (RBD image) pvc created: by add, clone or upload. */
 export const VolumeSpecDoc = z.strictObject({
   name: storageName('volume'),
@@ -77,6 +81,13 @@ export const VolumeSpecDoc = z.strictObject({
   /** The size pvc last gave it (add, resize, or the imported image's size). */
   sizeBytes: volumeSize,
   parent: VolumeParentDoc.nullable(),
+  /**
+   * Set by `volume remove` or `rename` once its refusal checks passed, before it changes Ceph:
+   * from then on no VM spec may take the volume (common/client/vm-volumes.ts has the protocol).
+   * Stays set when the operation stopped after Ceph may have changed; running it again finishes
+   * it. Absent otherwise (and in specs written before it existed).
+   */
+  leaving: z.enum(VOLUME_LEAVING).optional(),
 });
 export type VolumeSpec = z.infer<typeof VolumeSpecDoc>;
 
