@@ -37,7 +37,11 @@ export interface PvcdSpec {
   runnables?: string[];
   /** The node's hypervisor section (daemon/config.ts); absent: no VMs on this node. */
   hypervisor?: Record<string, unknown>;
-  /** Further top-level config sections (ceph, network, fencing, ...), merged in last. */
+  /**
+   * Further top-level config sections (ceph, network, fencing, ...), merged in last. A
+   * `zookeeper` section is merged into the one built from the fields above (e.g. other hosts
+   * through a proxy) and keeps the daemon identity.
+   */
   sections?: Record<string, unknown>;
   /** Run pvcd inside this named network namespace (`ip netns exec` execs in place: one PID). */
   netns?: string;
@@ -63,6 +67,7 @@ export function pvcdConfigDoc(spec: PvcdSpec): Record<string, unknown> {
   const daemonAuth = daemonAuthOf(spec);
   const journalPath = spec.journal && spec.role === 'coordinator' ? path.join(spec.dir, `${spec.node}.journal.jsonl`) : null;
   const runnables = spec.role === 'coordinator' ? [...(journalPath ? ['primary-journal'] : []), ...(spec.runnables ?? [])] : [];
+  const { zookeeper: zookeeperSection, ...sections } = spec.sections ?? {};
   return {
     cluster: spec.cluster,
     node: spec.node,
@@ -73,6 +78,7 @@ export function pvcdConfigDoc(spec: PvcdSpec): Record<string, unknown> {
       password: spec.password,
       daemonUser: daemonAuth.user,
       daemonPassword: daemonAuth.password,
+      ...(zookeeperSection as Record<string, unknown> | undefined),
     },
     timeouts: {
       ...(spec.sessionTimeoutMs ? { sessionTimeoutMs: spec.sessionTimeoutMs } : {}),
@@ -80,7 +86,7 @@ export function pvcdConfigDoc(spec: PvcdSpec): Record<string, unknown> {
     },
     ...(runnables.length > 0 ? { coordinator: { runnables, ...(journalPath ? { primaryJournal: { path: journalPath, tickIntervalMs: 50 } } : {}) } } : {}),
     ...(spec.hypervisor ? { hypervisor: spec.hypervisor } : {}),
-    ...spec.sections,
+    ...sections,
   };
 }
 

@@ -11,7 +11,7 @@ import { HaCluster } from '../helpers/ha-cluster.ts';
 import { ZkNetnsLink } from '../helpers/zk-netns-link.ts';
 import { pidsIn } from '../../scripts/lib/netns.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { connectStore, testAuth, uniqueClusterName } from '../helpers/zk.ts';
+import { connectStore, uniqueClusterName } from '../helpers/zk.ts';
 import { requestPrimary } from '../../common/client/handover.ts';
 import { listFaults } from '../../common/client/ha.ts';
 
@@ -36,7 +36,7 @@ beforeAll(async () => {
     netns: { [CUT]: link.netns },
     bmcAddress: link.hostAddress,
     ha: { fenceFailurePolicy: 'recover', autoReturn: true, checkIntervalMs: 100, selfFence: { afterMs: 1_500 } },
-    nodeSections: { [CUT]: { zookeeper: { hosts: link.hosts, user: testAuth.user, password: testAuth.password } } },
+    nodeSections: { [CUT]: { zookeeper: { hosts: link.hosts } } },
   });
   await ha.waitForCluster();
   vms = [...(await ha.createVms('sa', 3)), ...(await ha.createVms('sb', 3, { node: CUT }))];

@@ -24,7 +24,7 @@ import { startEnsemble } from '../../scripts/lib/zk-ensemble.ts';
 import { HaCluster } from '../helpers/ha-cluster.ts';
 import { seededRandom } from '../helpers/seeded-random.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { connectStore, testAuth } from '../helpers/zk.ts';
+import { connectStore } from '../helpers/zk.ts';
 import { ZkNetnsLink } from '../helpers/zk-netns-link.ts';
 
 const NODES = ['f1', 'f2', 'f3'];
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     ha: { keepaliveStaleMs: 4_000, checkIntervalMs: 100 },
     netns: { [NETNS_NODE]: link.netns },
     bmcAddress: link.hostAddress,
-    nodeSections: { [NETNS_NODE]: { zookeeper: { hosts: link.hosts, user: testAuth.user, password: testAuth.password } } },
+    nodeSections: { [NETNS_NODE]: { zookeeper: { hosts: link.hosts } } },
   });
   const results: Array<{ run: number; scenario: Scenario; detail: string; recoveredMs: number }> = [];
   try {
