@@ -23,7 +23,7 @@ export async function readNodeFacts(store: ZkStore, layout: ZkLayout, name: stri
     store.get(layout.nodeFence(name)),
   ]);
   if (!spec) return null;
-  return { spec: spec.value, status: status?.value ?? null, alive: alive !== null, fence: fence?.value ?? null };
+  return { spec: spec.value, status: status?.value ?? null, alive: alive !== null, aliveSession: alive?.ephemeralOwner ?? null, fence: fence?.value ?? null };
 }
 
 export async function readAllNodeFacts(store: ZkStore, layout: ZkLayout): Promise<NodeFacts[]> {

@@ -22,6 +22,8 @@ export interface NodeFacts {
   status: NodeStatus | null;
   /** Whether /nodes/<name>/alive exists, i.e. the node's pvcd holds a ZooKeeper session. */
   alive: boolean;
+  /** The session that holds /nodes/<name>/alive (its ephemeral owner); null or absent when none. */
+  aliveSession?: string | null;
   /** The node's fence record (/nodes/<name>/fence); absent or null when it is not fenced. */
   fence?: Fence | null;
 }

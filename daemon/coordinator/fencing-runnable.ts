@@ -129,7 +129,7 @@ export class FencingRunnable implements Runnable {
       const fence = await store.get(layout.nodeFence(n.spec.name));
       if (fence) fences.set(n.spec.name, fence);
     }));
-    const observations: NodeObservation[] = nodes.map((n) => ({ node: n.spec.name, alive: n.alive, reportedState: n.status?.daemonState ?? null, keepaliveSeq: n.status?.keepaliveSeq ?? null, pid: n.status?.pid ?? null, fenced: fences.has(n.spec.name) }));
+    const observations: NodeObservation[] = nodes.map((n) => ({ node: n.spec.name, alive: n.alive, reportedState: n.status?.daemonState ?? null, keepaliveSeq: n.status?.keepaliveSeq ?? null, pid: n.status?.pid ?? null, fenced: fences.has(n.spec.name), aliveSession: n.aliveSession ?? null }));
     const now = monotonicNowMs();
     this.tracker = trackKeepalives(this.tracker, observations, now);
 

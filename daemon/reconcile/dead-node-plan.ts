@@ -21,10 +21,25 @@ export interface NodeObservation {
   pid: number | null;
   /** A fence record exists for the node (being fenced, or fenced and not yet returned). */
   fenced: boolean;
+  /**
+   * The ZooKeeper session holding the node's alive ephemeral (its owner); null when it is gone.
+   * A restarted pvcd registers its session before its first status write: until then the status
+   * is still the old process's, and only the new session tells that this is a new life.
+   */
+  aliveSession: string | null;
 }
 
-/** When this primary first saw each node's current keepalive sequence (monotonic ms). */
-export type KeepaliveTracker = ReadonlyMap<string, { seq: string | null; sinceMs: number }>;
+/**
+ * When this primary first saw each node's current keepalive sequence (monotonic ms), and the
+ * last session it saw holding the node's alive ephemeral.
+ */
+export type KeepaliveTracker = ReadonlyMap<string, KeepaliveSeen>;
+
+export interface KeepaliveSeen {
+  seq: string | null;
+  session: string | null;
+  sinceMs: number;
+}
 
 export interface DeadNode {
   node: string;
@@ -38,15 +53,19 @@ export interface DeadNode {
 const LIVE_STATES: ReadonlySet<DaemonState> = new Set(['init', 'run', 'shutdown']);
 
 /**
- * The tracker after one more look. A sequence that changed (or a node seen for the first time)
- * starts a new interval at nowMs: a primary that just took over gives every node a full bound.
+ * The tracker after one more look. A sequence that changed, a new session holding the alive
+ * ephemeral (a new life whose first status write may not have landed yet), or a node seen for the
+ * first time starts a new interval at nowMs: a primary that just took over gives every node a
+ * full bound. A session that ended starts none: its last sign is when the keepalive last moved.
  */
-export function trackKeepalives(previous: KeepaliveTracker, observations: readonly NodeObservation[], nowMs: number): Map<string, { seq: string | null; sinceMs: number }> {
-  const next = new Map<string, { seq: string | null; sinceMs: number }>();
+export function trackKeepalives(previous: KeepaliveTracker, observations: readonly NodeObservation[], nowMs: number): Map<string, KeepaliveSeen> {
+  const next = new Map<string, KeepaliveSeen>();
   for (const o of observations) {
     const before = previous.get(o.node);
     const seq = o.keepaliveSeq === null ? null : `${o.pid ?? '-'}/${o.keepaliveSeq}`;
-    next.set(o.node, before && before.seq === seq ? before : { seq, sinceMs: nowMs });
+    const session = o.aliveSession ?? before?.session ?? null;
+    const newLife = o.aliveSession !== null && o.aliveSession !== before?.session;
+    next.set(o.node, before && before.seq === seq && !newLife ? { ...before, session } : { seq, session, sinceMs: nowMs });
   }
   return next;
 }

@@ -5,7 +5,7 @@ import { NodeStatusDoc, type Fence, type FenceStep, type FenceStepResult } from 
 import { findDeadNodes, trackKeepalives, type NodeObservation } from '../../daemon/reconcile/dead-node-plan.ts';
 import { planFence, publishedSelfFenceBound, SELF_FENCE_MARGIN_MS, type FencePlanInput } from '../../daemon/reconcile/fence-plan.ts';
 
-const obs = (node: string, over: Partial<NodeObservation> = {}): NodeObservation => ({ node, alive: true, reportedState: 'run', keepaliveSeq: 1, pid: 100, fenced: false, ...over });
+const obs = (node: string, over: Partial<NodeObservation> = {}): NodeObservation => ({ node, alive: true, reportedState: 'run', keepaliveSeq: 1, pid: 100, fenced: false, aliveSession: 's1', ...over });
 const bounds = { keepaliveStaleMs: 5_000 };
 
 describe('dead node detection', () => {
@@ -30,6 +30,19 @@ describe('dead node detection', () => {
     let tracker = trackKeepalives(new Map(), [obs('b', { keepaliveSeq: 3, pid: 100 })], 0);
     tracker = trackKeepalives(tracker, [obs('b', { keepaliveSeq: 3, pid: 200 })], 7_000);
     expect(findDeadNodes([obs('b', { keepaliveSeq: 3, pid: 200 })], tracker, 7_100, bounds, 'a')).toEqual([]);
+  });
+
+  it('a pvcd that registered a new session before its first status write is not stale on the old status', () => {
+    // The old process wrote keepalive 25 and died; the node was fenced, booted and returned. Its
+    // new pvcd holds a new session, but the status is still the old process's for a moment.
+    let tracker = trackKeepalives(new Map(), [obs('b', { keepaliveSeq: 25, pid: 100, aliveSession: 's1' })], 0);
+    tracker = trackKeepalives(tracker, [obs('b', { keepaliveSeq: 25, pid: 100, alive: false, aliveSession: null })], 3_000);
+    // The session ended: its last sign stays the keepalive's last move.
+    expect(findDeadNodes([obs('b', { keepaliveSeq: 25, pid: 100, alive: false, aliveSession: null })], tracker, 3_000, bounds, 'a')).toEqual([expect.objectContaining({ reason: 'session-lost', lastSignMs: 0 })]);
+    tracker = trackKeepalives(tracker, [obs('b', { keepaliveSeq: 25, pid: 100, aliveSession: 's2' })], 4_900);
+    expect(findDeadNodes([obs('b', { keepaliveSeq: 25, pid: 100, aliveSession: 's2' })], tracker, 5_100, bounds, 'a')).toEqual([]);
+    // Still no write of its own a whole bound after it registered: wedged.
+    expect(findDeadNodes([obs('b', { keepaliveSeq: 25, pid: 100, aliveSession: 's2' })], tracker, 9_901, bounds, 'a')).toEqual([expect.objectContaining({ node: 'b', reason: 'keepalive-stale', lastSignMs: 4_900 })]);
   });
 
   it('a new primary gives every node a full bound from its first look', () => {
