@@ -94,7 +94,8 @@ export class RbdGuard {
       name: spec.name,
       cephClientIp: status?.cephClientIp ?? null,
       alive,
-      fenced: fence !== null || status?.daemonState === 'fenced',
+      // NodeFacts.fence is optional: absent, like null, means no fence record.
+      fenced: (fence ?? null) !== null || status?.daemonState === 'fenced',
     }));
   }
 }
